@@ -1,0 +1,42 @@
+# mnist-course: `make setup` once, then `make test`. `make help` lists every target.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+KERNEL_NAME := mnist-course
+# Per-cell time limit (seconds) for the notebook tests; a runaway cell fails instead of hanging.
+CELL_TIMEOUT ?= 300
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test lab solutions student data clean
+
+help: ## Show this list of targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## Create .venv, install the course and its test tools, register the Jupyter kernel, strip outputs on commit
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "Python (mnist-course)"
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
+	@echo "Setup done. Next: make test (or make lab to start the course)."
+
+test: ## Run every test, and every solution notebook in fast mode (nbval)
+	MNIST_COURSE_FAST=1 $(BIN)/python -m pytest --nbval-cell-timeout=$(CELL_TIMEOUT)
+
+lab: ## Start JupyterLab on the student notebooks
+	$(BIN)/jupyter lab notebooks/
+
+solutions: ## Execute every solution notebook in full mode into build/ (sources untouched)
+	@mkdir -p build/solutions
+	MNIST_COURSE_FAST=0 $(BIN)/jupyter nbconvert --to notebook --execute \
+		--ExecutePreprocessor.timeout=3600 --output-dir build/solutions solutions/*.ipynb
+
+student: ## Regenerate the student notebooks in notebooks/ from solutions/
+	$(BIN)/python -m mnist_course.student solutions notebooks
+
+data: ## Find (or download) MNIST and Fashion-MNIST and say where they came from
+	$(BIN)/python -m mnist_course.data
+
+clean: ## Remove build output and caches (keeps .venv and your notebooks)
+	rm -rf build .pytest_cache *.egg-info
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

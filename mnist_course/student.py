@@ -1,0 +1,231 @@
+"""Generate the student notebooks from the solution notebooks (``make student``).
+
+In a solution notebook, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
+(nbgrader's markers) are the answer. The student copy replaces them, at the same
+indentation, by ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` in code cells and
+by ``YOUR ANSWER HERE`` in Markdown cells, and drops all outputs; every other byte of
+every cell is kept.
+
+A notebook in the target folder that a student has worked in (it has outputs, or an
+exercise cell differs from the fresh stub) is copied to ``notebooks/backup/`` before it is
+replaced, so no student work is lost.
+
+Example:
+    $ python -m mnist_course.student solutions notebooks
+    $ python -m mnist_course.student solutions notebooks --check   # exit 1 if out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN_MARKER = "### BEGIN SOLUTION"
+END_MARKER = "### END SOLUTION"
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = ("YOUR ANSWER HERE",)
+EXERCISE_TAG = re.compile(r"^exercise:(\d+\.\d+)$")
+CHECK_TAG = re.compile(r"^check:(\d+\.\d+)$")
+BACKUP_FOLDER = "backup"
+
+
+class NotebookError(ValueError):
+    """A file is not a usable notebook of this course; the message says why and what to do."""
+
+
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """Read and validate a notebook, raising :class:`NotebookError` with a clear message.
+
+    Example:
+        >>> read_notebook("README.md")
+        Traceback (most recent call last):
+        ...
+        mnist_course.student.NotebookError: ...
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotebookError(f"{path} does not exist or is not a file. Fix: check the path.")
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises JSON, validation and Unicode errors
+        raise NotebookError(
+            f"{path} is not a valid Jupyter notebook ({error.__class__.__name__}: "
+            f"{str(error).splitlines()[0][:200] if str(error) else ''}). "
+            f"Fix: open it in Jupyter and save it again, or restore it from the course."
+        ) from None
+    return notebook
+
+
+def exercise_ids(notebook: nbformat.NotebookNode, pattern: re.Pattern = EXERCISE_TAG) -> list[str]:
+    """Return the exercise ids (``"1.2"``) named by the cells' tags, in notebook order.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        ...     "x = 1", metadata={"tags": ["exercise:1.1"]})])
+        >>> exercise_ids(nb)
+        ['1.1']
+    """
+    found = []
+    for cell in notebook.cells:
+        for tag in cell.get("metadata", {}).get("tags", []):
+            match = pattern.match(tag)
+            if match and match.group(1) not in found:
+                found.append(match.group(1))
+    return found
+
+
+def strip_solution(source: str, cell_type: str, where: str = "a cell") -> str:
+    """Replace every marked answer in one cell's source by the student stub.
+
+    Example:
+        >>> print(strip_solution("x = 1\\n### BEGIN SOLUTION\\ny = x + 1\\n### END SOLUTION", "code"))
+        x = 1
+        # YOUR CODE HERE
+        raise NotImplementedError()
+    """
+    stub = CODE_STUB if cell_type == "code" else MARKDOWN_STUB
+    lines = source.split("\n")
+    kept: list[str] = []
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker == BEGIN_MARKER:
+            if inside:
+                raise NotebookError(f"{where}, line {number}: {BEGIN_MARKER} inside another answer.")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            kept.extend(indent + stub_line for stub_line in stub)
+        elif marker == END_MARKER:
+            if not inside:
+                raise NotebookError(f"{where}, line {number}: {END_MARKER} without a BEGIN.")
+            inside = False
+        elif not inside:
+            kept.append(line)
+    if inside:
+        raise NotebookError(f"{where}: {BEGIN_MARKER} is never closed by {END_MARKER}.")
+    return "\n".join(kept)
+
+
+def make_student_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
+    """Return the student copy of a solution notebook: answers stubbed, outputs dropped.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        ...     "### BEGIN SOLUTION\\nx = 1\\n### END SOLUTION")])
+        >>> make_student_notebook(nb).cells[0].source
+        '# YOUR CODE HERE\\nraise NotImplementedError()'
+    """
+    student = copy.deepcopy(solution)
+    for index, cell in enumerate(student.cells):
+        where = f"{name}, cell {index + 1}"
+        if cell.cell_type in ("code", "markdown"):
+            cell.source = strip_solution(cell.source, cell.cell_type, where)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+    return student
+
+
+def render(notebook: nbformat.NotebookNode) -> str:
+    """The exact text written to disk for a notebook (nbformat's layout, final newline)."""
+    return nbformat.writes(notebook) + "\n"
+
+
+def generate(solutions_dir: str | Path, notebooks_dir: str | Path, *, check: bool = False) -> list[str]:
+    """Write the student copy of every ``*.ipynb`` in ``solutions_dir`` to ``notebooks_dir``.
+
+    With ``check=True`` nothing is written; the return value lists the notebooks that are
+    missing or out of date. Otherwise it lists what was written or backed up.
+
+    Example:
+        >>> generate("solutions", "notebooks", check=True)   # doctest: +SKIP
+        []
+    """
+    solutions_dir, notebooks_dir = Path(solutions_dir), Path(notebooks_dir)
+    sources = sorted(solutions_dir.glob("*.ipynb"))
+    if not sources:
+        raise NotebookError(f"No solution notebooks (*.ipynb) in {solutions_dir}.")
+    report = []
+    for source in sources:
+        text = render(make_student_notebook(read_notebook(source), source.name))
+        target = notebooks_dir / source.name
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == text:
+            continue
+        if check:
+            report.append(f"{target} is {'missing' if current is None else 'out of date'}")
+            continue
+        notebooks_dir.mkdir(parents=True, exist_ok=True)
+        if current is not None and _has_student_work(target, text):
+            backup = _backup(target)
+            report.append(f"{target} had your work in it: kept a copy at {backup}")
+        target.write_text(text, encoding="utf-8")
+        report.append(f"wrote {target}")
+    return report
+
+
+def _has_student_work(target: Path, fresh_text: str) -> bool:
+    """True when the file has outputs, or an exercise cell that differs from the fresh stub."""
+    try:
+        existing = nbformat.reads(target.read_text(encoding="utf-8"), as_version=4)
+    except Exception:
+        return True  # unreadable: keep it, whatever it is
+    fresh = nbformat.reads(fresh_text, as_version=4)
+    fresh_exercises = {
+        tag: cell.source for cell in fresh.cells for tag in cell.metadata.get("tags", [])
+        if EXERCISE_TAG.match(tag)
+    }
+    for cell in existing.cells:
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            return True
+        for tag in cell.get("metadata", {}).get("tags", []):
+            if EXERCISE_TAG.match(tag) and fresh_exercises.get(tag) != cell.source:
+                return True
+    return False
+
+
+def _backup(target: Path) -> Path:
+    folder = target.parent / BACKUP_FOLDER
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = folder / f"{target.stem}.{stamp}{target.suffix}"
+    shutil.copy2(target, backup)
+    return backup
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m mnist_course.student SOLUTIONS NOTEBOOKS [--check]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("solutions", nargs="?", default="solutions")
+    parser.add_argument("notebooks", nargs="?", default="notebooks")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if a student notebook is missing or out of date")
+    args = parser.parse_args(argv)
+    try:
+        report = generate(args.solutions, args.notebooks, check=args.check)
+    except NotebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for line in report:
+        print(line)
+    if args.check:
+        if report:
+            print("Run `make student` to regenerate them.", file=sys.stderr)
+            return 1
+        print("Student notebooks are up to date.")
+    elif not report:
+        print("Student notebooks were already up to date.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
