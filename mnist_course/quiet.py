@@ -2,8 +2,10 @@
 
 TensorFlow writes several informational lines (oneDNN, CUDA drivers, CPU instructions)
 straight to the process's standard error while it is imported, before its own log-level
-setting takes effect, and Jupyter shows them in the student's first cell. This module
-imports it with file descriptor 2 sent to a temporary file; if the import fails, what was
+setting takes effect, and one more error line ("failed call to cuInit") when it first looks
+for a GPU on a machine without one; Jupyter shows them all in the student's cells. This
+module imports it, and lets it look for devices, with file descriptor 2 sent to a temporary
+file; if the import fails, what was
 written there is printed after all, so nothing useful is hidden. Used by every notebook
 through ``import mnist_course``.
 
@@ -37,6 +39,11 @@ def import_keras_quietly() -> ModuleType:
         os.dup2(captured.fileno(), 2)
         try:
             import keras
+
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow
+
+                tensorflow.config.list_physical_devices()  # the GPU probe, done quietly now
         except BaseException:
             os.dup2(saved, 2)
             captured.seek(0)
