@@ -7,7 +7,7 @@ KERNEL_NAME := mnist-course
 CELL_TIMEOUT ?= 300
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lab solutions student data clean
+.PHONY: help setup test lab solutions student data benchmark clean
 
 help: ## Show this list of targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ student: ## Regenerate the student notebooks in notebooks/ from solutions/
 
 data: ## Find (or download) MNIST and Fashion-MNIST and say where they came from
 	$(BIN)/python -m mnist_course.data
+
+benchmark: ## Train every model of the course on the full data, timed (build/benchmark.*; ARGS="--only mlp")
+	$(BIN)/python -m mnist_course.benchmark $(ARGS)
 
 clean: ## Remove build output and caches (keeps .venv and your notebooks)
 	rm -rf build .pytest_cache *.egg-info
