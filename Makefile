@@ -7,7 +7,7 @@ KERNEL_NAME := mnist-course
 CELL_TIMEOUT ?= 300
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lab solutions student data clean
+.PHONY: help setup test lab solutions student data grade clean
 
 help: ## Show this list of targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,16 @@ student: ## Regenerate the student notebooks in notebooks/ from solutions/
 
 data: ## Find (or download) MNIST and Fashion-MNIST and say where they came from
 	$(BIN)/python -m mnist_course.data
+
+grade: ## Grade with the course's checks: make grade NOTEBOOK=notebooks/01_meet_the_data.ipynb, or SUBMISSIONS=dir (writes grades.csv)
+	@if [ -n "$(SUBMISSIONS)" ]; then \
+		$(BIN)/python -m mnist_course grade "$(SUBMISSIONS)" --csv "$(or $(CSV),grades.csv)" $(GRADE_OPTIONS); \
+	elif [ -n "$(NOTEBOOK)" ]; then \
+		$(BIN)/python -m mnist_course grade "$(NOTEBOOK)" $(GRADE_OPTIONS); \
+	else \
+		echo "Say what to grade: make grade NOTEBOOK=notebooks/01_meet_the_data.ipynb, or make grade SUBMISSIONS=submissions/ [CSV=grades.csv]." >&2; \
+		echo "More options (GRADE_OPTIONS=\"...\"): $(BIN)/python -m mnist_course grade --help" >&2; exit 2; \
+	fi
 
 clean: ## Remove build output and caches (keeps .venv and your notebooks)
 	rm -rf build .pytest_cache *.egg-info

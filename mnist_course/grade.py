@@ -621,6 +621,7 @@ class Execution:
     stopped_at: int | None = None      # index of the cell at which execution stopped early
     stop_reason: str = ""
     kernel_log: str = ""
+    cell_timeout: int = 0
 
 
 def execute_plan(plan: Plan, *, cell_timeout: int, timeout: int, kernel_name: str,
@@ -629,7 +630,7 @@ def execute_plan(plan: Plan, *, cell_timeout: int, timeout: int, kernel_name: st
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    outcome = Execution()
+    outcome = Execution(cell_timeout=cell_timeout)
 
     def on_executed(cell, cell_index, execute_reply):
         if execute_reply is not None:
@@ -793,7 +794,7 @@ def _status(exercise, plan: Plan, outcome: Execution, result, errors, grader_ind
         return NOT_REACHED, f"the grader could not load the course's checks: {error[0]}: {error[1]}"
     for index in own:
         if index in outcome.timed_out:
-            return TIMED_OUT, f"the exercise cell ran longer than the time limit"
+            return TIMED_OUT, f"the exercise cell ran longer than the time limit ({outcome.cell_timeout} s)"
     for index in own:
         if index not in outcome.executed:
             continue
@@ -810,7 +811,7 @@ def _status(exercise, plan: Plan, outcome: Execution, result, errors, grader_ind
             continue
         return FAILED, f"the exercise cell raised {name}: {_first_line(value, 200)}"
     if grader_index in outcome.timed_out:
-        return TIMED_OUT, "the check ran longer than the time limit"
+        return TIMED_OUT, f"the check ran longer than the time limit ({outcome.cell_timeout} s)"
     if grader_index not in outcome.executed:
         stop = outcome.stop_reason or "the notebook stopped"
         started = [i for i in own if i in outcome.executed]
