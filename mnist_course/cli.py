@@ -91,6 +91,11 @@ def _grade(args: argparse.Namespace) -> int:
             reports = [grade.grade_notebook(path, executed=args.executed, **options)]
         except grade.GradeError as error:
             print(f"error: {error}", file=sys.stderr)
+            bad = [grade.Report(notebook=str(path), error=str(error))]
+            if args.json:
+                grade.write_json(bad, args.json, single=True)
+            if args.csv:
+                grade.write_csv(bad, args.csv)
             return EXIT_BAD_INPUT
         print(grade.format_report(reports[0]))
         single = True

@@ -425,7 +425,7 @@ class _Scanner:
                 magic = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
                 if magic == "run":
                     note(None, "runs another file with %run")
-                body = node.args[-1] if func.attr == "run_cell_magic" else node.args[-1]
+                body = node.args[-1]  # the line of a line magic, the body of a cell magic
                 if magic in _PYTHON_MAGICS and isinstance(body, ast.Constant) and isinstance(body.value, str):
                     inner = _parse(body.value)
                     if inner is not None:
@@ -684,7 +684,7 @@ def _run_cells(client, plan: Plan, outcome: Execution, cell_timeout: int, deadli
             outcome.stopped_at, outcome.stop_reason = index, f"the notebook's time limit ({timeout} s) ran out"
             return
         # The grader's own set-up cell imports TensorFlow: it gets a generous limit of its own.
-        limit = max(cell_timeout, _SETUP_TIMEOUT) if index not in plan.original_index else cell_timeout
+        limit = max(cell_timeout, _SETUP_TIMEOUT) if index == 0 else cell_timeout
         limited = remaining < limit
         client.timeout = max(1, int(min(limit, remaining)))
         try:
@@ -722,6 +722,11 @@ def _error_of(cell, reply: dict | None) -> tuple[str, str] | None:
     return None
 
 
+def _error_text(name: str, value: str) -> str:
+    value = _first_line(value, 160)
+    return f"{name}: {value}" if value else name
+
+
 def _grader_result(cell, nonce: str) -> dict | None:
     for output in cell.get("outputs", []):
         data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
@@ -744,7 +749,7 @@ def interpret(plan: Plan, reference: Reference, outcome: Execution, changed_file
         if index in plan.original_index and index not in graders:
             error = _error_of(cells[index], outcome.replies.get(index))
             if error and error[0] != _TIMEOUT_ENAME:
-                errors.append((index, f"{error[0]}: {_first_line(error[1], 100)}"))
+                errors.append((index, _error_text(*error)))
             elif index in outcome.timed_out:
                 errors.append((index, "timed out"))
 
@@ -786,6 +791,10 @@ def _status(exercise, plan: Plan, outcome: Execution, result, errors, grader_ind
     earlier = next((f"{where(i)} raised {text}" for i, text in errors if i < min(own + [grader_index])), "")
     because = f" (earlier, {earlier})" if earlier else ""
     if result and result.get("status") == PASSED:
+        for index in own:
+            error = _error_of(cells[index], outcome.replies.get(index)) if index in outcome.executed else None
+            if error:  # the answer is right, but the cell also raised (e.g. a stub line left in)
+                return PASSED, f"(but the exercise cell also raised {_error_text(*error)})"
         return PASSED, ""
     if not setup_ok and 0 in outcome.executed:
         if 0 in outcome.timed_out:
@@ -794,6 +803,8 @@ def _status(exercise, plan: Plan, outcome: Execution, result, errors, grader_ind
         return NOT_REACHED, f"the grader could not load the course's checks: {error[0]}: {error[1]}"
     for index in own:
         if index in outcome.timed_out:
+            if index == outcome.stopped_at:
+                return TIMED_OUT, f"{outcome.stop_reason} while the exercise cell ran"
             return TIMED_OUT, f"the exercise cell ran longer than the time limit ({outcome.cell_timeout} s)"
     for index in own:
         if index not in outcome.executed:
@@ -809,8 +820,10 @@ def _status(exercise, plan: Plan, outcome: Execution, result, errors, grader_ind
             return NOT_REACHED, f"NameError: {value}{because}"
         if name == "KeyboardInterrupt":
             continue
-        return FAILED, f"the exercise cell raised {name}: {_first_line(value, 200)}"
+        return FAILED, f"the exercise cell raised {_error_text(name, value)}"
     if grader_index in outcome.timed_out:
+        if grader_index == outcome.stopped_at:
+            return TIMED_OUT, f"{outcome.stop_reason} while the check ran"
         return TIMED_OUT, f"the check ran longer than the time limit ({outcome.cell_timeout} s)"
     if grader_index not in outcome.executed:
         stop = outcome.stop_reason or "the notebook stopped"
@@ -875,6 +888,7 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
     environment = {variable: os.environ.get(variable) for variable in WATCHED_VARIABLES}
     environment["MNIST_COURSE_FAST"] = "1" if mode_name == "fast" else "0"
     plan = plan_execution(notebook, reference, environment)
+    _require_kernel(kernel_name)
     before = _course_files_digest()
     outcome = execute_plan(plan, cell_timeout=cell_timeout or default_cell, timeout=timeout or default_total,
                            kernel_name=kernel_name, environment=environment)
@@ -883,9 +897,11 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
                for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
     exercises, tampering, cell_errors = interpret(plan, reference, outcome, changed)
     if outcome.stop_reason:
-        cell_errors.append(f"execution stopped: {outcome.stop_reason}")
-        if "kernel" in outcome.stop_reason and outcome.kernel_log.strip():
-            cell_errors.append("kernel log (end): " + _one_line(outcome.kernel_log[-500:]))
+        cell_errors.append(f"execution stopped early: {outcome.stop_reason}")
+        log = [line for line in outcome.kernel_log.splitlines()
+               if line.strip() and "without encryption" not in line]
+        if "kernel" in outcome.stop_reason and log:
+            cell_errors.append("kernel log (end): " + _one_line("\n".join(log)[-500:]))
     report = Report(
         notebook=str(path), course_notebook=reference.title, reference=reference.source, mode=mode_name,
         exercises=exercises, tampering=tampering, cell_errors=cell_errors)
@@ -893,6 +909,15 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
         save_executed(plan, Path(executed))
     report.seconds = round(time.monotonic() - started, 1)
     return report
+
+
+def _require_kernel(name: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise GradeError(f"there is no Jupyter kernel named {name!r} (see `jupyter kernelspec list`).") from None
 
 
 def save_executed(plan: Plan, target: Path) -> None:
@@ -986,7 +1011,7 @@ def format_report(report: Report) -> str:
         lines.extend(f"  {text}" for text in report.tampering)
         lines.append("")
     if report.cell_errors:
-        lines.append("Other cells that raised errors (see the executed copy, --executed):")
+        lines.append("Other cells that raised errors (see the executed copy, --executed FILE):")
         lines.extend(f"  {text}" for text in report.cell_errors[:5])
         if len(report.cell_errors) > 5:
             lines.append(f"  … and {len(report.cell_errors) - 5} more")
