@@ -6,8 +6,8 @@
    course notebook it is (``N``; a renamed file is fine). The canonical check cells come from
    the course's solution notebook ``NN_*.ipynb`` in ``--solutions DIR``, else in the
    ``solutions/`` folder of the checkout the package was imported from. Without either (an
-   installed wheel) they are rebuilt from the signatures of ``mnist_course.checks.nbNN``
-   (``check.exercise_N_M(<its parameter names>)``), which is what every course notebook calls.
+   installed wheel) the exercises come from ``mnist_course.checks.nbNN`` and each check cell
+   must be a plain call ``check.exercise_N_M(variable, ...)`` of that check's parameters.
 2. **Compare** the notebook's check cells with the canonical ones (deleted, duplicated,
    moved or edited cells are *tampering*), and scan its code for code that replaces a check
    function or monkeypatches a module (``check.exercise_1_2 = …``, ``np.allclose = …``,
@@ -47,7 +47,7 @@ import nbformat
 
 from mnist_course import mode as course_mode
 from mnist_course.student import (
-    BEGIN_MARKER, CHECK_TAG, EXERCISE_TAG, NotebookError, exercise_ids, read_notebook,
+    CHECK_TAG, EXERCISE_TAG, NotebookError, exercise_ids, read_notebook,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -135,6 +135,10 @@ class Reference:
     offsets: dict[str, int]  # code cells between the exercise cell and its check cell
     source: str
     title: str
+    #: False when there is no solution notebook: a check cell of the submission is then taken
+    #: as it is if it is a plain call, ``check.exercise_N_M(name, ...)``, of the check's parameters.
+    strict: bool = True
+    parameters: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @property
     def module(self) -> str:
@@ -224,7 +228,12 @@ def load_reference(number: int, name: str = "", solutions: str | Path | None = N
 
 
 def _reference_from_checks(number: int) -> Reference:
-    """Rebuild the check cells from ``checks/nbNN.py``: ``check.exercise_N_M(<parameters>)``."""
+    """Without a solution notebook: the exercises and parameters of ``checks/nbNN.py``.
+
+    The check cells are rebuilt as ``check.exercise_N_M(<parameter names>)``, and a submission's
+    own check cell is accepted instead when it is a plain call of that function on variables
+    (see :func:`_plain_call`): course notebooks may pass a variable named unlike the parameter.
+    """
     tree = ast.parse(_checks_file(number).read_text(encoding="utf-8"))
     found = []
     for node in tree.body:
@@ -235,9 +244,21 @@ def _reference_from_checks(number: int) -> Reference:
     found.sort()
     exercises = [f"{n}.{m}" for (n, m), _, _ in found]
     sources = {f"{n}.{m}": f"check.{name}({', '.join(params)})" for (n, m), name, params in found}
+    parameters = {f"{n}.{m}": params for (n, m), _, params in found}
     return Reference(number, exercises, sources, dict.fromkeys(exercises, 0),
-                     f"the signatures in mnist_course/checks/nb{number:02d}.py (no solutions/ found)",
-                     f"notebook {number:02d}")
+                     f"mnist_course/checks/nb{number:02d}.py; no solutions/ found, so each check cell "
+                     f"must be a plain call check.exercise_N_M(variable, ...)",
+                     f"{number:02d}", strict=False, parameters=parameters)
+
+
+def _plain_call(source: str, exercise: str, parameters: list[str]) -> bool:
+    """True for ``check.exercise_N_M(a, b, c=d)``: variables only, no more than the parameters."""
+    try:
+        call = _check_call(source, exercise)
+    except GradeError:
+        return False
+    return (all(isinstance(arg, ast.Name) for arg in call.args) and len(call.args) <= len(parameters)
+            and all(k.arg in parameters and isinstance(k.value, ast.Name) for k in call.keywords))
 
 
 def _display_path(path: Path) -> str:
@@ -488,6 +509,7 @@ def plan_execution(notebook, reference: Reference, environment: dict[str, str | 
     exercise_starts = sorted(i for found in code_of.values() for i in found)
 
     tampering: dict[str | None, list[str]] = {}
+    sources = dict(reference.check_sources)  # the check call run for each exercise
     place: dict[str, tuple[str, int]] = {}  # exercise -> ("replace", index) or ("after", index)
     neutralise: dict[int, str] = {}
     for exercise in reference.exercises:
@@ -504,8 +526,15 @@ def plan_execution(notebook, reference: Reference, environment: dict[str, str | 
             notes.append(f"its check cell was duplicated ({len(checks)} cells are tagged check:{exercise})")
         if checks and not in_window:
             notes.append("its check cell was moved away from the exercise")
-        matching = [i for i in in_window if cells[i].cell_type == "code" and _normalised(cells[i].source) == canonical]
+        if reference.strict:
+            matching = [i for i in in_window
+                        if cells[i].cell_type == "code" and _normalised(cells[i].source) == canonical]
+        else:
+            matching = [i for i in in_window if cells[i].cell_type == "code" and _plain_call(
+                cells[i].source, exercise, reference.parameters.get(exercise, []))]
         chosen = (matching or in_window or [None])[0]
+        if not reference.strict and chosen in matching:
+            sources[exercise] = cells[chosen].source
         if chosen is not None and chosen not in matching:
             notes.append(f"its check cell was edited (it reads `{_first_line(cells[chosen].source)}`)")
         for index in checks:
@@ -550,7 +579,7 @@ def plan_execution(notebook, reference: Reference, environment: dict[str, str | 
     for index, cell in enumerate(cells):
         new = copy.deepcopy(cell)
         if index in replace:
-            new = nbformat.v4.new_code_cell(_grader_source(helper, reference, replace[index]),
+            new = nbformat.v4.new_code_cell(_grader_source(helper, sources[replace[index]], replace[index]),
                                             metadata=copy.deepcopy(cell.metadata))
             grader_cells[replace[index]] = len(result.cells)
         elif index in neutralise:
@@ -568,7 +597,7 @@ def plan_execution(notebook, reference: Reference, environment: dict[str, str | 
         if index in after:
             grader_cells[after[index]] = len(result.cells)
             result.cells.append(nbformat.v4.new_code_cell(
-                _grader_source(helper, reference, after[index]),
+                _grader_source(helper, sources[after[index]], after[index]),
                 metadata={"tags": [f"check:{after[index]}"]}))
     for index, cell in enumerate(result.cells):
         cell["id"] = f"graded-{index}"
@@ -596,9 +625,9 @@ def _setup_source(helper: str, reference: Reference, nonce: str, environment: di
     )
 
 
-def _grader_source(helper: str, reference: Reference, exercise: str) -> str:
+def _grader_source(helper: str, check_source: str, exercise: str) -> str:
     """``helper.grade("1.2", lambda: ((class_counts,), {}), globals())`` from the canonical call."""
-    call = _check_call(reference.check_sources[exercise], exercise)
+    call = _check_call(check_source, exercise)
     arguments = ast.Tuple(elts=[ast.Tuple(elts=list(call.args), ctx=ast.Load()),
                                 ast.Dict(keys=[k.arg and ast.Constant(k.arg) for k in call.keywords],
                                          values=[k.value for k in call.keywords])], ctx=ast.Load())
@@ -820,6 +849,9 @@ def _status(exercise, plan: Plan, outcome: Execution, result, errors, grader_ind
             return NOT_REACHED, f"NameError: {value}{because}"
         if name == "KeyboardInterrupt":
             continue
+        if earlier and "NoneType" in value and name in ("TypeError", "AttributeError"):
+            # e.g. an earlier exercise left its answer at None and this one computes with it
+            return NOT_REACHED, f"{_error_text(name, value)}{because}"
         return FAILED, f"the exercise cell raised {_error_text(name, value)}"
     if grader_index in outcome.timed_out:
         if grader_index == outcome.stopped_at:

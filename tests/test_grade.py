@@ -205,13 +205,25 @@ def test_course_notebooks_show_no_tampering_and_get_a_check_at_each_check_cell(p
             grade._normalised(original.source)
 
 
-def test_without_solutions_the_check_cells_are_rebuilt_from_the_check_signatures():
-    from_solution = grade.load_reference(1, SOLUTION.name)
-    from_checks = grade._reference_from_checks(1)
-    assert from_checks.exercises == from_solution.exercises
-    for exercise in EXERCISES:
-        assert grade._normalised(from_checks.check_sources[exercise]) == \
-            grade._normalised(from_solution.check_sources[exercise])
+def test_without_solutions_plain_check_calls_are_accepted_and_others_are_not():
+    """An installed package has no solutions/: the check functions' parameters are the reference."""
+    reference = grade._reference_from_checks(1)
+    assert not reference.strict and reference.exercises == EXERCISES
+    student = read(STUDENT)
+    plan = grade.plan_execution(student, reference, {})
+    assert plan.tampering == {exercise: [] for exercise in EXERCISES}
+    for exercise, index in plan.grader_cells.items():
+        assert grade._canonical_source(plan.notebook.cells[index].source, exercise) == \
+            student.cells[plan.original_index[index]].source
+    renamed = copy.deepcopy(student)
+    renamed.cells[index_of(renamed, "check:1.2")].source = "check.exercise_1_2(counts)"
+    renamed.cells[index_of(renamed, "check:1.3")].source = "check.exercise_1_3(x_train.min(), 255, 33.3, 78.6)"
+    del renamed.cells[index_of(renamed, "check:1.4")]
+    plan = grade.plan_execution(renamed, reference, {})
+    assert plan.tampering["1.2"] == [], "a plain call of a variable is the student's own business"
+    assert "counts" in plan.notebook.cells[plan.grader_cells["1.2"]].source
+    assert "edited" in plan.tampering["1.3"][0] and "deleted" in plan.tampering["1.4"][0]
+    assert "pixel_min" in plan.notebook.cells[plan.grader_cells["1.3"]].source
 
 
 def scan(source: str) -> list[tuple[str | None, str]]:
@@ -274,6 +286,44 @@ def test_in_the_kernel_a_replaced_check_is_reported_and_the_fresh_check_decides(
     assert published[-1]["status"] == "not reached"
     grader.grade("1.2", lambda: ((None,), {}), {})
     assert published[-1]["status"] == "not attempted"
+
+
+def fake_run(plan, errors: dict[int, tuple[str, str]], results: dict[str, tuple[str, str]]):
+    """An Execution as if every cell ran: ``errors`` by executed cell index, check results by exercise."""
+    outcome = grade.Execution(cell_timeout=9)
+    for index, cell in enumerate(plan.notebook.cells):
+        if cell.cell_type == "code":
+            outcome.executed.add(index)
+            if index in errors:
+                cell.outputs = [nbformat.v4.new_output("error", ename=errors[index][0],
+                                                       evalue=errors[index][1], traceback=[])]
+    for exercise, (status, message) in results.items():
+        result = {"nonce": plan.nonce, "exercise": exercise, "status": status, "message": message,
+                  "tampering": []}
+        plan.notebook.cells[plan.grader_cells[exercise]].outputs = [
+            nbformat.v4.new_output("display_data", data={grade._MIME: result})]
+    return outcome
+
+
+def test_errors_are_told_apart_not_reached_from_failed():
+    notebook = read(SOLUTION)
+    plan = grade.plan_execution(notebook, grade.load_reference(1, SOLUTION.name), {})
+    setup = 1 + next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+    exercise = {e: plan.exercise_cells[e][0] for e in EXERCISES}
+    errors = {setup: ("DataError", "MNIST is not on this machine"),
+              exercise["1.1"]: ("NameError", "name 'x_train' is not defined"),
+              exercise["1.2"]: ("NameError", "name 'y_trian' is not defined"),
+              exercise["1.3"]: ("TypeError", "'NoneType' object is not subscriptable")}
+    results = {"1.1": ("not attempted", "x"), "1.2": ("not attempted", "x"), "1.3": ("not attempted", "x"),
+               "1.4": ("not reached", "NameError: name 'mean_images' is not defined")}
+    found, everywhere, cell_errors = grade.interpret(plan, grade.load_reference(1, SOLUTION.name),
+                                                    fake_run(plan, errors, results), [])
+    by_exercise = {r.exercise: r for r in found}
+    assert {e: r.status for e, r in by_exercise.items()} == {
+        "1.1": "not reached", "1.2": "failed", "1.3": "not reached", "1.4": "not reached"}
+    assert "DataError" in by_exercise["1.1"].detail, "says which earlier error it was"
+    assert "y_trian" in by_exercise["1.2"].detail, "a typo of the student's own is a failure"
+    assert cell_errors[0].startswith("cell 3 (`import numpy as np`): DataError") and not everywhere
 
 
 def bad_input_exit(path: Path, capsys) -> tuple[int, str]:
