@@ -1,0 +1,120 @@
+"""The ``mnist-course`` command (also ``python -m mnist_course``).
+
+Subcommands:
+
+``grade PATH``
+    Grade a notebook, or every notebook in a folder of submissions, with the course's own
+    checks (see :mod:`mnist_course.grade`). Prints a table; exits 0 when every exercise
+    passed, 1 when one did not, 2 on bad input.
+
+Example:
+    $ mnist-course grade notebooks/01_meet_the_data.ipynb
+    $ mnist-course grade submissions/ --csv grades.csv --json grades.json
+    $ MNIST_COURSE_FAST=1 python -m mnist_course grade notebooks/02_logistic_regression.ipynb --executed feedback.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_NOT_ALL_PASSED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from mnist_course.grade import DEFAULT_TIMEOUTS
+
+    parser = argparse.ArgumentParser(
+        prog="mnist-course", description="Tools for the mnist-course notebooks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    full, fast = DEFAULT_TIMEOUTS["full"], DEFAULT_TIMEOUTS["fast"]
+    grade = commands.add_parser(
+        "grade", help="grade a notebook, or a folder of submitted notebooks",
+        description="Execute a copy of each notebook in a fresh kernel and grade every exercise "
+                    "with the course's own checks: passed, failed (with the check's hint), not "
+                    "attempted, not reached, timed out, or tampered (its check cell or check "
+                    "function was changed). The notebook itself is never modified. Exit code: 0 "
+                    "when everything passed, 1 when something did not, 2 on bad input.")
+    grade.add_argument("path", type=Path, help="a notebook (.ipynb), or a folder of them (searched recursively)")
+    grade.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON")
+    grade.add_argument("--csv", type=Path, metavar="FILE",
+                       help="also write one row per notebook, one column per exercise")
+    grade.add_argument("--executed", type=Path, metavar="FILE",
+                       help="save the executed copy (with the checks' output) for feedback; for a "
+                            "folder, a folder to save one copy per notebook in")
+    mode = grade.add_mutually_exclusive_group()
+    mode.add_argument("--fast", dest="fast", action="store_true", default=None,
+                      help="fast mode: a 10%% sample of the data, at most 2 epochs "
+                           "(default: the MNIST_COURSE_FAST environment variable)")
+    mode.add_argument("--full", dest="fast", action="store_false", help="full mode: all data, all epochs")
+    grade.add_argument("--cell-timeout", type=int, metavar="SECONDS",
+                       help=f"time limit of one cell (default {full[0]} s, {fast[0]} s in fast mode)")
+    grade.add_argument("--timeout", type=int, metavar="SECONDS",
+                       help=f"time limit of a whole notebook (default {full[1]} s, {fast[1]} s in fast mode)")
+    grade.add_argument("--solutions", type=Path, metavar="DIR",
+                       help="folder of the course's solution notebooks, whose check cells are the "
+                            "reference (default: solutions/ of the course checkout)")
+    grade.add_argument("--kernel", default="python3", metavar="NAME",
+                       help="Jupyter kernel to run the notebooks in (default python3, the grader's own Python)")
+    grade.add_argument("--quiet", action="store_true", help="print no progress lines for a folder")
+    return parser
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from mnist_course import grade
+
+    for name in ("cell_timeout", "timeout"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            print(f"error: --{name.replace('_', '-')} must be at least 1 second.", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    options = dict(solutions=args.solutions, fast=args.fast, cell_timeout=args.cell_timeout,
+                   timeout=args.timeout, kernel_name=args.kernel)
+    path: Path = args.path
+    if path.is_dir():
+        paths = grade.find_submissions(path)
+        if not paths:
+            print(f"error: {path} holds no notebooks (*.ipynb).", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+        reports = grade.grade_many(paths, progress=progress, executed_dir=args.executed, root=path, **options)
+        for report in reports:
+            print(grade.format_report(report), end="\n\n")
+        graded = [r for r in reports if r.error is None]
+        all_passed = sum(r.exit_code == 0 for r in reports)
+        print(f"{len(reports)} notebooks: {all_passed} with every exercise passed, "
+              f"{len(graded) - all_passed} with something to fix, {len(reports) - len(graded)} not graded.")
+        single = False
+    else:
+        try:
+            reports = [grade.grade_notebook(path, executed=args.executed, **options)]
+        except grade.GradeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            bad = [grade.Report(notebook=str(path), error=str(error))]
+            if args.json:
+                grade.write_json(bad, args.json, single=True)
+            if args.csv:
+                grade.write_csv(bad, args.csv)
+            return EXIT_BAD_INPUT
+        print(grade.format_report(reports[0]))
+        single = True
+    if args.json:
+        grade.write_json(reports, args.json, single)
+    if args.csv:
+        grade.write_csv(reports, args.csv, root=path if path.is_dir() else None)
+    if any(r.error is not None for r in reports):
+        return EXIT_NOT_ALL_PASSED
+    return EXIT_OK if all(r.exit_code == 0 for r in reports) else EXIT_NOT_ALL_PASSED
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mnist-course``; returns the exit code."""
+    args = _parser().parse_args(argv)
+    if args.command == "grade":
+        return _grade(args)
+    return EXIT_BAD_INPUT  # pragma: no cover - argparse only accepts known commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())
