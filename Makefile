@@ -7,11 +7,7 @@ KERNEL_NAME := mnist-course
 CELL_TIMEOUT ?= 300
 
 .DEFAULT_GOAL := help
-<<<<<<< HEAD
-.PHONY: help setup test lab solutions student data benchmark clean
-=======
-.PHONY: help setup test lab solutions student data grade clean
->>>>>>> issue6
+.PHONY: help setup test lab solutions student data grade benchmark clean
 
 help: ## Show this list of targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,10 +37,6 @@ student: ## Regenerate the student notebooks in notebooks/ from solutions/
 data: ## Find (or download) MNIST and Fashion-MNIST and say where they came from
 	$(BIN)/python -m mnist_course.data
 
-<<<<<<< HEAD
-benchmark: ## Train every model of the course on the full data, timed (build/benchmark.*; ARGS="--only mlp")
-	$(BIN)/python -m mnist_course.benchmark $(ARGS)
-=======
 grade: ## Grade with the course's checks: make grade NOTEBOOK=notebooks/01_meet_the_data.ipynb, or SUBMISSIONS=dir (writes grades.csv)
 	@if [ -n "$(SUBMISSIONS)" ]; then \
 		$(BIN)/python -m mnist_course grade "$(SUBMISSIONS)" --csv "$(or $(CSV),grades.csv)" $(GRADE_OPTIONS); \
@@ -54,7 +46,9 @@ grade: ## Grade with the course's checks: make grade NOTEBOOK=notebooks/01_meet_
 		echo "Say what to grade: make grade NOTEBOOK=notebooks/01_meet_the_data.ipynb, or make grade SUBMISSIONS=submissions/ [CSV=grades.csv]." >&2; \
 		echo "More options (GRADE_OPTIONS=\"...\"): $(BIN)/python -m mnist_course grade --help" >&2; exit 2; \
 	fi
->>>>>>> issue6
+
+benchmark: ## Train every model of the course on the full data, timed (build/benchmark.*; ARGS="--only mlp")
+	$(BIN)/python -m mnist_course.benchmark $(ARGS)
 
 clean: ## Remove build output and caches (keeps .venv and your notebooks)
 	rm -rf build .pytest_cache *.egg-info
