@@ -139,3 +139,158 @@ def plot_bars(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+# --------------------------------------------------------------------------- notebooks 06 and 07
+
+
+def plot_confusion_matrix(
+    matrix: Sequence[Sequence[float]] | np.ndarray,
+    *,
+    class_names: Sequence[str] | None = None,
+    title: str = "Confusion matrix",
+    percent: bool | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw a confusion matrix you computed as a heat map: rows true labels, columns predicted.
+
+    Only draws; it never computes the matrix. Each cell shows its value: a count, or (for a
+    matrix whose rows add up to 1, or with ``percent=True``) a percentage. The colours follow
+    a square-root scale so that small numbers of mistakes stay visible next to the large
+    diagonal. Used in notebooks 06 and 07.
+
+    Example:
+        >>> ax = plot_confusion_matrix(np.array([[0.9, 0.1], [0.2, 0.8]]), class_names=["cat", "dog"])
+        >>> ax.get_xlabel(), ax.get_ylabel()
+        ('Predicted label', 'True label')
+    """
+    from matplotlib.colors import PowerNorm
+
+    values = np.asarray(matrix, dtype=float)
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"a confusion matrix is square, (classes, classes); got shape {values.shape}.")
+    count = values.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(count)]
+    if len(names) != count:
+        raise ValueError(f"{count} classes but {len(names)} class names: give one name per class.")
+    if percent is None:
+        percent = bool(np.allclose(values.sum(axis=1), 1.0, atol=1e-6))
+    long_names = max(len(name) for name in names) > 3
+    if ax is None:
+        ax = plt.figure(figsize=(8.5, 7.5) if long_names else (7, 6)).gca()
+    top = values.max() if values.max() > 0 else 1.0
+    image = ax.imshow(values, cmap="Blues", norm=PowerNorm(gamma=0.5, vmin=0, vmax=top))
+    colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    colorbar.set_label("Share of the true class (row)" if percent else "Number of images")
+    if percent:
+        colorbar.formatter = plt.FuncFormatter(lambda value, _: f"{value:.0%}")
+        colorbar.update_ticks()
+    for row in range(count):
+        for column in range(count):
+            value = values[row, column]
+            if value == 0:
+                continue
+            if percent:
+                text = f"{100 * value:.0f}" if value >= 0.095 else f"{100 * value:.1f}"
+            else:
+                text = f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+            ax.text(column, row, text, ha="center", va="center", fontsize="x-small",
+                    color="white" if np.sqrt(value / top) > 0.6 else "black")
+    ax.set_xticks(range(count), names, rotation=45 if long_names else 0,
+                  ha="right" if long_names else "center")
+    ax.set_yticks(range(count), names)
+    ax.set_xlabel("Predicted label")
+    ax.set_ylabel("True label")
+    ax.set_title(title + (" (%)" if percent else ""))
+    return ax
+
+
+def plot_class_scores(
+    scores: dict[str, Sequence[float] | np.ndarray] | Sequence[float] | np.ndarray,
+    *,
+    class_names: Sequence[str] | None = None,
+    title: str = "Scores per class",
+    xlabel: str = "Score",
+    ax: Axes | None = None,
+) -> Axes:
+    """Horizontal bars of one or more per-class scores (for example precision and recall).
+
+    ``scores`` is one array of per-class values, or a dict such as
+    ``{"precision": precision, "recall": recall}`` drawn as grouped bars with a legend. Each
+    bar is labelled with its value. Used in notebooks 06 and 07.
+
+    Example:
+        >>> ax = plot_class_scores({"recall": [0.9, 0.7]}, class_names=["cat", "dog"])
+        >>> [label.get_text() for label in ax.get_yticklabels()]
+        ['cat', 'dog']
+    """
+    series = dict(scores) if isinstance(scores, dict) else {"": scores}
+    series = {name: np.asarray(values, dtype=float) for name, values in series.items()}
+    count = len(next(iter(series.values())))
+    names = list(class_names) if class_names is not None else [str(i) for i in range(count)]
+    height = 0.8 / len(series)
+    ax = ax or plt.figure(figsize=(7, 0.45 * count * max(1, len(series) * 0.7) + 1)).gca()
+    positions = np.arange(count)
+    for index, (name, values) in enumerate(series.items()):
+        offset = (index - (len(series) - 1) / 2) * height
+        bars = ax.barh(positions + offset, values, height=height, label=name or None)
+        ax.bar_label(bars, fmt="%.3f", fontsize="x-small", padding=2)
+    ax.set_yticks(positions, names)
+    ax.invert_yaxis()  # first class on top
+    ax.set_xlim(0, 1.12 * max(1.0, max(float(np.nanmax(v)) for v in series.values())))
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Class" if class_names is not None else "Digit")
+    if len(series) > 1:
+        ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def show_pictures(
+    pictures: Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    ncols: int = 6,
+    size: float = 1.6,
+    cmap: str = "gray",
+) -> Figure:
+    """Show pictures of any size side by side, each in its own frame, as they really look.
+
+    Colour pictures (height, width, 3 or 4) are shown in colour. Gray ones are drawn with
+    ``cmap="gray"`` from 0 (black) to 255 (or 1 for pictures in 0..1), so white ink on black
+    stays white on black: unlike :func:`show_images`, nothing is drawn reversed. Used in
+    notebook 07 for pictures of digits and the steps that prepare them.
+
+    Example:
+        >>> figure = show_pictures([np.zeros((40, 30)), np.ones((28, 28, 3))], titles=["a", "b"])
+        >>> len(figure.axes)
+        2
+    """
+    pictures = [np.asarray(picture) for picture in pictures]
+    if titles is not None and len(titles) != len(pictures):
+        raise ValueError(f"{len(pictures)} pictures but {len(titles)} titles: give one title each.")
+    count = len(pictures)
+    ncols = max(1, min(ncols, count))
+    nrows = -(-count // ncols)
+    title_room = 0.45 if titles is not None else 0.0
+    figure = plt.figure(figsize=(size * ncols, (size + title_room) * nrows + 0.5))
+    axes = figure.subplots(nrows, ncols, squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        if index >= count:
+            ax.set_axis_off()
+            continue
+        picture = pictures[index]
+        if picture.ndim == 2:
+            upper = 1.0 if picture.max(initial=0) <= 1 else max(255.0, float(picture.max()))
+            ax.imshow(picture, cmap=cmap, vmin=0, vmax=upper)
+        else:
+            ax.imshow(picture)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(str(titles[index]), fontsize="small")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
