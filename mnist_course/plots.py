@@ -229,7 +229,7 @@ def plot_class_scores(
     count = len(next(iter(series.values())))
     names = list(class_names) if class_names is not None else [str(i) for i in range(count)]
     height = 0.8 / len(series)
-    ax = ax or plt.figure(figsize=(7, 0.45 * count * max(1, len(series) * 0.7) + 1)).gca()
+    ax = ax or plt.figure(figsize=(7, 0.25 * count * (len(series) + 1) + 1)).gca()
     positions = np.arange(count)
     for index, (name, values) in enumerate(series.items()):
         offset = (index - (len(series) - 1) / 2) * height
@@ -242,7 +242,7 @@ def plot_class_scores(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Class" if class_names is not None else "Digit")
     if len(series) > 1:
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 
 

@@ -1,0 +1,298 @@
+"""Checks for notebook 07, *Going further*: Fashion-MNIST, saving a model, your own digits.
+
+The checks compare with the notebook's own data (``course_data("fashion")``, the fast-mode
+sample when fast mode is on) and run the student's models on it, so one check works in both
+modes; a trained model must clear a lower bar in fast mode, where it sees a tenth of the
+data for two epochs.
+
+Example:
+    >>> from mnist_course.checks import nb07 as check                  # doctest: +SKIP
+    >>> check.exercise_7_1(fashion_model, fashion_inputs_test)         # doctest: +SKIP
+    ✔ Exercise 7.1 passed: ...
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnist_course import mode
+from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+from mnist_course.data import FASHION_CLASS_NAMES, course_data
+
+NUM_CLASSES = 10
+#: Test accuracy a Fashion-MNIST model must reach: (fast mode, full mode).
+FASHION_BARS = (0.70, 0.85)
+#: Below this a model is no better than guessing, whatever the mode.
+CHANCE_BAR = 0.25
+
+
+def _fashion():
+    data = course_data("fashion")
+    return data.train, data.test
+
+
+def _fashion_bar() -> float:
+    return FASHION_BARS[0] if mode.is_fast_mode() else FASHION_BARS[1]
+
+
+def _is_model(value: Any) -> bool:
+    return callable(getattr(value, "predict", None)) and hasattr(value, "layers")
+
+
+def _require_model(exercise: str, name: str, value: Any) -> None:
+    __tracebackhide__ = True
+    if not _is_model(value):
+        fail(exercise, f"{name} is a {type(value).__name__}, not a Keras model.",
+             f"Store the model itself in {name} (what build_model() or load_model() returns), "
+             f"not the History that fit() returns or a number.")
+
+
+def _predict(exercise: str, name: str, model: Any, inputs: np.ndarray) -> np.ndarray:
+    """Run ``model`` on ``inputs``; fail with a hint when the shapes do not fit."""
+    __tracebackhide__ = True
+    try:
+        outputs = np.asarray(model.predict(inputs, batch_size=256, verbose=0))
+    except Exception as error:  # Keras raises ValueError and others for a wrong input shape
+        fail(exercise, f"{name} could not take inputs of shape {inputs.shape} "
+                       f"({error.__class__.__name__}: {str(error).splitlines()[0][:160]}).",
+             "Prepare the images exactly as the model's training images were prepared.")
+    if outputs.ndim != 2 or outputs.shape[1] != NUM_CLASSES:
+        fail(exercise, f"{name} gives outputs of shape {outputs.shape}, not ten per image.",
+             "The last layer should be Dense(10, activation='softmax'), as in build_model().")
+    return outputs
+
+
+def _model_inputs(model: Any, images: np.ndarray) -> np.ndarray:
+    """``images`` (uint8, (n, 28, 28)) scaled to 0..1 and shaped for the model's input."""
+    shape = tuple(model.inputs[0].shape)[1:] if getattr(model, "inputs", None) else (28, 28, 1)
+    return (images / 255.0).astype("float32").reshape((len(images),) + tuple(int(n) for n in shape))
+
+
+def _affine_match(given: np.ndarray, reference: np.ndarray) -> bool:
+    """True when ``given`` is ``a * reference + b`` (any reshaping, any global scale), a > 0."""
+    if given.size != reference.size or given.shape[0] != reference.shape[0]:
+        return False
+    g = given.reshape(len(given), -1).astype(np.float64).ravel()
+    r = reference.reshape(len(reference), -1).astype(np.float64).ravel()
+    r_centred = r - r.mean()
+    scale = float(np.dot(g - g.mean(), r_centred) / np.dot(r_centred, r_centred))
+    if scale <= 0:
+        return False
+    residual = g - (scale * r_centred + g.mean())
+    spread = g.max() - g.min()
+    return bool(spread > 0 and np.abs(residual).max() <= 1e-3 * spread)
+
+
+def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
+    """Exercise 7.1: a network trained on Fashion-MNIST, and the test images prepared for it.
+
+    ``fashion_inputs_test`` must be the Fashion test images in the order of the labels, in any
+    shape the model takes ((n, 28, 28, 1), (n, 28, 28) or (n, 784)) and any global scaling (/255
+    or standardised with the training statistics). The model must reach the bar on them
+    (85 % in full mode, 70 % in fast mode). Rejects the MNIST or training images, an untrained
+    network or one trained on MNIST, and a History instead of a model.
+    """
+    __tracebackhide__ = True
+    require_attempt("7.1", fashion_model=fashion_model, fashion_inputs_test=fashion_inputs_test)
+    _require_model("7.1", "fashion_model", fashion_model)
+    (x_train, _), (x_test, y_test) = _fashion()
+    inputs = to_array("7.1", "fashion_inputs_test", fashion_inputs_test)
+    if len(inputs) == len(x_train) and len(x_train) != len(x_test):
+        fail("7.1", "fashion_inputs_test holds as many images as the training set.",
+             "Prepare the test images, fashion_x_test, the same way as the training images.")
+    if len(inputs) != len(x_test) or inputs.size != x_test.size:
+        fail("7.1", f"fashion_inputs_test has shape {inputs.shape}; it should hold the "
+                    f"{len(x_test):,} Fashion test images, 28x28 pixels each.",
+             "Prepare fashion_x_test with the same function as the training images.")
+    if not _affine_match(inputs, x_test):
+        mnist_test = course_data("mnist").test[0]
+        if len(mnist_test) == len(x_test) and _affine_match(inputs, mnist_test):
+            fail("7.1", "fashion_inputs_test holds the MNIST digits.",
+                 "Use the Fashion-MNIST arrays, fashion_x_test.")
+        fail("7.1", "fashion_inputs_test is not the Fashion test images, scaled as a whole.",
+             "Prepare fashion_x_test exactly like the training images (same function), "
+             "without shuffling or changing single images.")
+    outputs = _predict("7.1", "fashion_model", fashion_model, inputs)
+    accuracy = float(np.mean(outputs.argmax(-1) == y_test))
+    bar = _fashion_bar()
+    if accuracy < CHANCE_BAR:
+        fail("7.1", f"fashion_model gets {accuracy:.0%} of the Fashion test images right: no "
+                    f"better than guessing.",
+             "Train a fresh build_model() with fit() on the Fashion training images and labels "
+             "(fashion_x_train, fashion_y_train), not on the digits.")
+    if accuracy < bar:
+        fail("7.1", f"fashion_model gets {accuracy:.1%} of the Fashion test images right; "
+                    f"the bar is {bar:.0%}.",
+             "Train it like the MNIST network: the same preparation, batch size and number of "
+             "epochs, on fashion_x_train and fashion_y_train.")
+    passed("7.1", f"the network was trained on Fashion-MNIST and clears the bar of {bar:.0%} "
+                  f"on the test images.")
+
+
+def _class_index(exercise: str, value: Any) -> int:
+    __tracebackhide__ = True
+    if isinstance(value, str):
+        names = [name.lower() for name in FASHION_CLASS_NAMES]
+        if value.strip().lower() not in names:
+            fail("7.2", f"'{value}' is not one of the ten class names.",
+                 "Give the class number 0..9, or its name exactly as in FASHION_CLASS_NAMES.")
+        return names.index(value.strip().lower())
+    if not is_number(value) or float(np.asarray(value)) % 1 != 0 or not 0 <= float(np.asarray(value)) < 10:
+        fail(exercise, "hardest_class should be a class number from 0 to 9, or a class name.",
+             "np.argmin gives the position of the smallest value; FASHION_CLASS_NAMES[position] its name.")
+    return int(np.asarray(value))
+
+
+def exercise_7_2(fashion_recall: Any, hardest_class: Any, fashion_pred: Any) -> None:
+    """Exercise 7.2: recall of each Fashion class, and the class with the lowest recall.
+
+    ``fashion_recall`` (ten fractions, class 0 first) is compared with
+    ``recall_score(fashion_y_test, fashion_pred, average=None)``; ``hardest_class`` may be the
+    class number or its name (any class tied for the lowest recall is accepted). Rejects
+    precision instead of recall, percentages, the easiest class instead of the hardest, and
+    predictions that are not the Fashion model's.
+    """
+    __tracebackhide__ = True
+    require_attempt("7.2", fashion_recall=fashion_recall, hardest_class=hardest_class,
+                    fashion_pred=fashion_pred)
+    from sklearn.metrics import precision_score, recall_score
+
+    _, (_, y_test) = _fashion()
+    predictions = to_array("7.2", "fashion_pred", fashion_pred)
+    if predictions.ndim == 2 and predictions.shape[1:] == (NUM_CLASSES,):
+        fail("7.2", "fashion_pred holds ten probabilities per image.",
+             "Pass the predicted classes: fashion_model.predict(...).argmax(-1).")
+    if predictions.shape != y_test.shape or not np.all(np.mod(predictions, 1) == 0):
+        fail("7.2", f"fashion_pred has shape {predictions.shape}; it should hold one class "
+                    f"number per Fashion test image.",
+             "Compute it with fashion_model on fashion_inputs_test, then argmax(-1).")
+    predictions = predictions.astype(np.int64)
+    if np.mean(predictions == y_test) < CHANCE_BAR:
+        fail("7.2", "fashion_pred does not look like predictions for the Fashion test images.",
+             "Use fashion_model (exercise 7.1) on fashion_inputs_test.")
+    if is_number(fashion_recall):
+        fail("7.2", "fashion_recall is a single number.", "Give one recall per class: ten values.")
+    recall = to_array("7.2", "fashion_recall", fashion_recall).astype(float)
+    if recall.shape != (NUM_CLASSES,):
+        fail("7.2", f"fashion_recall has shape {recall.shape}, expected ({NUM_CLASSES},).",
+             "One recall per class, class 0 (T-shirt/top) first.")
+    labels = list(range(NUM_CLASSES))
+    expected = recall_score(y_test, predictions, labels=labels, average=None, zero_division=0.0)
+    if not np.allclose(recall, expected, rtol=1e-5, atol=1e-8):
+        if np.nanmax(recall) > 1:
+            fail("7.2", "some values are above 1: these look like percentages.",
+                 "Give fractions between 0 and 1.")
+        precision = precision_score(y_test, predictions, labels=labels, average=None, zero_division=0.0)
+        if np.allclose(recall, precision, rtol=1e-5, atol=1e-8):
+            fail("7.2", "fashion_recall holds the precision of each class.",
+                 "Recall divides by the images that really belong to the class (a row of the "
+                 "confusion matrix), as in exercise 6.2.")
+        fail("7.2", "fashion_recall does not match the predictions.",
+             "For each class: of its test images, the share the model put in that class.")
+    index = _class_index("7.2", hardest_class)
+    if not np.isclose(expected[index], expected.min()):
+        if np.isclose(expected[index], expected.max()):
+            fail("7.2", f"{FASHION_CLASS_NAMES[index]} is the class with the highest recall.",
+                 "The hardest class is the one with the lowest recall: np.argmin, not np.argmax.")
+        fail("7.2", f"{FASHION_CLASS_NAMES[index]} is not the class with the lowest recall.",
+             "Find the position of the smallest value in fashion_recall.")
+    passed("7.2", f"recall per class is right, and {FASHION_CLASS_NAMES[index]} is the hardest class.")
+
+
+def exercise_7_3(model_path: Any, loaded_model: Any, fashion_model: Any) -> None:
+    """Exercise 7.3: the Fashion model saved to a ``.keras`` file and loaded back.
+
+    ``model_path`` (a string or a Path) must end in ``.keras`` and exist; the model in that
+    file, and ``loaded_model``, must give the same predictions as ``fashion_model``. Rejects the
+    old ``.h5`` name, a path never written, ``loaded_model`` being ``fashion_model`` itself, a
+    copy of the architecture without the weights, and a file holding another model.
+    """
+    __tracebackhide__ = True
+    require_attempt("7.3", model_path=model_path, loaded_model=loaded_model)
+    _require_model("7.3", "fashion_model", fashion_model)
+    if not isinstance(model_path, (str, os.PathLike)):
+        fail("7.3", f"model_path is a {type(model_path).__name__}, not a file name.",
+             "Store the path of the file (a string or a pathlib.Path) in model_path.")
+    path = Path(model_path)
+    if path.suffix != ".keras":
+        fail("7.3", f"the file name ends in '{path.suffix}', not '.keras'.",
+             "Keras 3 saves a whole model to a file whose name ends in .keras "
+             "(.h5 is the older format).")
+    if not path.is_file():
+        fail("7.3", f"there is no file {path}.", "Call fashion_model.save(model_path) to write it.")
+    _require_model("7.3", "loaded_model", loaded_model)
+    if loaded_model is fashion_model:
+        fail("7.3", "loaded_model is fashion_model itself, not a model read from the file.",
+             "Read the file back with keras.models.load_model(model_path).")
+    import keras
+
+    (_, _), (x_test, _) = _fashion()
+    inputs = _model_inputs(fashion_model, x_test[:300])
+    original = _predict("7.3", "fashion_model", fashion_model, inputs)
+    reloaded = _predict("7.3", "loaded_model", loaded_model, inputs)
+    try:
+        from_file = keras.models.load_model(path)
+    except Exception as error:
+        fail("7.3", f"{path} could not be loaded ({error.__class__.__name__}).",
+             "Write it with fashion_model.save(model_path) and do not change it afterwards.")
+    in_file = _predict("7.3", "the model in the file", from_file, inputs)
+    if not np.allclose(in_file, original, atol=1e-5):
+        fail("7.3", f"the model saved in {path.name} predicts differently from fashion_model.",
+             "Save the trained Fashion network: fashion_model.save(model_path).")
+    if not np.allclose(reloaded, original, atol=1e-5):
+        fail("7.3", "loaded_model predicts differently from fashion_model.",
+             "Load the file you saved: keras.models.load_model(model_path). (clone_model "
+             "copies only the architecture, with fresh weights.)")
+    passed("7.3", f"{path.name} holds the trained model, and the loaded copy predicts exactly the same.")
+
+
+def exercise_7_4(own_inputs: Any, own_predictions: Any, pictures: Any, mnist_model: Any) -> None:
+    """Exercise 7.4: the pictures prepared for the MNIST model, and its predicted digits.
+
+    ``own_inputs`` must be ``images.to_mnist`` of each picture, in order, scaled to 0..1 like
+    the training images, in any shape the model takes; ``own_predictions`` one digit per
+    picture, as ``mnist_model`` predicts them on ``own_inputs``. Rejects unscaled pixels,
+    dark-on-light images, pictures not passed through to_mnist, and probabilities instead of
+    digits.
+    """
+    __tracebackhide__ = True
+    require_attempt("7.4", own_inputs=own_inputs, own_predictions=own_predictions)
+    from mnist_course.images import to_mnist
+
+    _require_model("7.4", "mnist_model", mnist_model)
+    expected = np.stack([to_mnist(picture) for picture in pictures]).astype(np.float64) / 255.0
+    count = len(expected)
+    inputs = to_array("7.4", "own_inputs", own_inputs)
+    if len(inputs) != count or inputs.size != expected.size:
+        fail("7.4", f"own_inputs has shape {inputs.shape}; it should hold {count} images of "
+                    f"28x28 pixels, one per picture.",
+             "Pass every picture through images.to_mnist, then stack the results.")
+    flat = inputs.reshape(count, -1).astype(np.float64)
+    target = expected.reshape(count, -1)
+    if not np.allclose(flat, target, atol=1e-4):
+        if np.allclose(flat, 255 * target, atol=0.5):
+            fail("7.4", "own_inputs holds pixels from 0 to 255.",
+                 "Prepare them exactly like the training images, which were scaled to 0..1.")
+        if np.allclose(flat, 1 - target, atol=1e-4) or np.allclose(flat, 255 * (1 - target), atol=0.5):
+            fail("7.4", "own_inputs shows dark digits on a light background.",
+                 "MNIST digits are white on black: use what images.to_mnist returns as it is.")
+        fail("7.4", "own_inputs does not match the pictures after images.to_mnist.",
+             "Pass each picture, in order, through images.to_mnist, stack, and scale like the "
+             "training images.")
+    predictions = to_array("7.4", "own_predictions", own_predictions)
+    if predictions.shape == (count, 10):
+        fail("7.4", "own_predictions holds ten probabilities per picture.",
+             "Take the most likely digit of each: .argmax(-1).")
+    if predictions.shape != (count,) or not np.all(np.mod(predictions, 1) == 0):
+        fail("7.4", f"own_predictions has shape {predictions.shape}; it should hold one digit "
+                    f"per picture.", "Predict with mnist_model on own_inputs, then .argmax(-1).")
+    model_outputs = _predict("7.4", "mnist_model", mnist_model, _model_inputs(mnist_model, 255 * expected))
+    if not np.array_equal(predictions.astype(np.int64), model_outputs.argmax(-1)):
+        fail("7.4", "own_predictions are not what mnist_model predicts for own_inputs.",
+             "Predict with the MNIST network (mnist_model), not the Fashion one, on own_inputs.")
+    passed("7.4", "the pictures went through the same preparation as MNIST, and own_predictions "
+                  "are the network's answers.")
