@@ -152,8 +152,8 @@ def exercise_6_2(precision: Any, recall: Any, y_pred: Any) -> None:
         return
     if _same_scores(given_precision, expected_recall) and _same_scores(given_recall, expected_precision):
         fail("6.2", "precision and recall are swapped.",
-             "Precision looks at the images the model *called* d; recall at the images that "
-             "*are* d. Which of the two is a row of the matrix, and which a column?")
+             "Precision looks at the images the model called d; recall at the images that "
+             "really are d. Which of the two is a row of the matrix, and which a column?")
     if np.nanmax(np.concatenate([given_precision, given_recall])) > 1.0:
         fail("6.2", "some values are above 1: these look like percentages.",
              "Give fractions between 0 and 1, as scikit-learn does.")
@@ -224,7 +224,7 @@ def exercise_6_3(f1: Any, macro_f1: Any, weighted_f1: Any, y_pred: Any) -> None:
         fail("6.3", "macro_f1 does not match.", "It is the plain mean of the ten values in f1.")
     predicted_counts = np.bincount(y_pred, minlength=NUM_CLASSES)
     if close(weighted, np.sum(expected_f1 * predicted_counts) / predicted_counts.sum(), rtol=RTOL):
-        fail("6.3", "weighted_f1 is weighted by how often each digit was *predicted*.",
+        fail("6.3", "weighted_f1 is weighted by how often each digit was predicted.",
              "The weights are the support: how many test images really show each digit.")
     if close(weighted, expected_macro, rtol=RTOL):
         fail("6.3", "weighted_f1 equals the macro average: the weights are missing.",

@@ -138,7 +138,7 @@ def _class_index(exercise: str, value: Any) -> int:
     if isinstance(value, str):
         names = [name.lower() for name in FASHION_CLASS_NAMES]
         if value.strip().lower() not in names:
-            fail("7.2", f"'{value}' is not one of the ten class names.",
+            fail(exercise, f"'{value}' is not one of the ten class names.",
                  "Give the class number 0..9, or its name exactly as in FASHION_CLASS_NAMES.")
         return names.index(value.strip().lower())
     if not is_number(value) or float(np.asarray(value)) % 1 != 0 or not 0 <= float(np.asarray(value)) < 10:
