@@ -180,17 +180,23 @@ def _has_student_work(target: Path, fresh_text: str) -> bool:
     except Exception:
         return True  # unreadable: keep it, whatever it is
     fresh = nbformat.reads(fresh_text, as_version=4)
-    fresh_exercises = {
-        tag: cell.source for cell in fresh.cells for tag in cell.metadata.get("tags", [])
-        if EXERCISE_TAG.match(tag)
-    }
-    for cell in existing.cells:
-        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
-            return True
-        for tag in cell.get("metadata", {}).get("tags", []):
-            if EXERCISE_TAG.match(tag) and fresh_exercises.get(tag) != cell.source:
-                return True
-    return False
+
+    def exercise_code(notebook: nbformat.NotebookNode) -> dict[str, list[str]]:
+        """Sources of the code cells of each exercise (its Markdown prompt shares the tag)."""
+        found: dict[str, list[str]] = {}
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            for tag in cell.get("metadata", {}).get("tags", []):
+                if EXERCISE_TAG.match(tag):
+                    found.setdefault(tag, []).append(cell.source)
+        return found
+
+    if any(cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
+           for cell in existing.cells):
+        return True
+    fresh_code = exercise_code(fresh)
+    return any(fresh_code.get(tag) != sources for tag, sources in exercise_code(existing).items())
 
 
 def _backup(target: Path) -> Path:

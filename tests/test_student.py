@@ -103,11 +103,12 @@ def test_student_work_is_backed_up_before_regeneration(tmp_path):
 def test_untouched_student_notebook_is_replaced_without_backup(tmp_path):
     solutions, notebooks = tmp_path / "solutions", tmp_path / "notebooks"
     solutions.mkdir()
-    nbformat.write(solution_notebook(), solutions / "02_x.ipynb")
+    first = solution_notebook()
+    first.cells.insert(1, new_markdown_cell("### Exercise 2.2 – One-hot", metadata={"tags": ["exercise:2.2"]}))
+    nbformat.write(first, solutions / "02_x.ipynb")
     student.generate(solutions, notebooks)
-    solution = solution_notebook()
-    solution.cells[0].source += " New text."
-    nbformat.write(solution, solutions / "02_x.ipynb")
+    first.cells[0].source += " New text."
+    nbformat.write(first, solutions / "02_x.ipynb")
     student.generate(solutions, notebooks)
     assert not (notebooks / "backup").exists()
 
