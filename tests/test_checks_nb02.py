@@ -97,6 +97,18 @@ def test_unfilled_prediction_exercises_are_not_attempted():
         check.exercise_2_11(None, None)
 
 
+def stub(*args):
+    raise NotImplementedError()
+
+
+def test_functions_still_holding_the_stub_are_not_attempted(final):
+    with pytest.raises(NotAttempted, match="softmax still raises NotImplementedError"):
+        check.exercise_2_3(stub)
+    model, history, accuracy = final
+    with pytest.raises(NotAttempted, match="build_logistic_regression"):
+        check.exercise_2_9(stub, model, history, accuracy)
+
+
 # 2.1 -------------------------------------------------------------------------------------
 
 def test_flatten_and_scale_many_ways(arrays, capsys):

@@ -104,6 +104,20 @@ def test_unfilled_exercises_are_not_attempted(function, nargs):
         function(*([None] * nargs))
 
 
+def stub(*args):
+    raise NotImplementedError()
+
+
+def test_functions_still_holding_the_stub_are_not_attempted(classic_run, fixed_run):
+    with pytest.raises(NotAttempted, match="build_classic_mlp"):
+        check.exercise_3_2(stub, 640_890)
+    with pytest.raises(NotAttempted, match="plot_accuracy"):
+        check.exercise_3_4(stub, classic_run[1])
+    model, history, accuracy = fixed_run
+    with pytest.raises(NotAttempted, match="build_mlp"):
+        check.exercise_3_6(stub, model, history, accuracy)
+
+
 # 3.1 -------------------------------------------------------------------------------------
 
 def test_parameter_count_many_ways(capsys):

@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from mnist_course import mode
 from mnist_course.checks._core import (
-    check_shape, close, fail, is_number, passed, require_attempt, to_array,
+    NotAttempted, check_shape, close, fail, is_number, passed, require_attempt, to_array,
 )
 from mnist_course.data import course_data
 
@@ -56,6 +56,38 @@ def _mode_words() -> str:
 
 
 # --------------------------------------------------------------------------- Looking at Keras models
+
+
+def still_a_stub(exercise: str, name: str) -> NoReturn:
+    """Raise NotAttempted for a function whose body is still ``raise NotImplementedError()``."""
+    __tracebackhide__ = True
+    raise NotAttempted(
+        exercise,
+        f"Exercise {exercise} is not attempted yet: {name} still raises NotImplementedError. "
+        f"Write its body in the exercise cell (replace the `raise NotImplementedError()` line), "
+        f"run that cell, then run this check.",
+    )
+
+
+def call_builder(exercise: str, name: str, build: Any) -> Any:
+    """Call a student's model-building function without arguments; fail helpfully if it cannot be."""
+    __tracebackhide__ = True
+    if _is_model(build) or not callable(build):
+        fail(exercise, f"{name} is not a function.", f"Define it with def {name}(): ... return model.")
+    try:
+        model = build()
+        again = build()
+    except NotImplementedError:
+        still_a_stub(exercise, f"{name}()")
+    except TypeError as error:
+        fail(exercise, f"{name}() cannot be called without arguments ({error}).",
+             "Write every setting into the function as a number, so it needs no arguments.")
+    if model is None:
+        fail(exercise, f"{name}() returns None.", "End the function with return model.")
+    if model is again:
+        fail(exercise, f"{name}() returns the same model at every call.",
+             "Build, compile and return a new model inside the function.")
+    return model
 
 
 def require_model(exercise: str, name: str, model: Any) -> None:
@@ -152,7 +184,7 @@ def has_accuracy_metric(model: Any) -> bool:
     return "acc" in str(metrics).lower()
 
 
-def require_compiled(exercise: str, name: str, model: Any, *, one_hot: bool = True) -> None:
+def require_compiled(exercise: str, name: str, model: Any) -> None:
     """Fail unless ``model`` is compiled with categorical cross-entropy on probabilities and accuracy."""
     __tracebackhide__ = True
     if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
@@ -403,6 +435,8 @@ def _call(function: Callable, scores: np.ndarray) -> tuple[np.ndarray | None, st
         if hasattr(result, "numpy") and callable(result.numpy):
             result = result.numpy()
         result = np.asarray(result, dtype=float)
+    except NotImplementedError:
+        raise
     except Exception as error:  # the student's code may raise anything
         return None, f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}", False
     return result, None, not np.array_equal(given, scores)
@@ -430,7 +464,10 @@ def exercise_2_3(softmax: Any) -> None:
     negative = -large
     mixed = np.array([[1000.0, 1002.0, 999.0], [-1000.0, -999.0, -1003.0], [0.5, 0.2, -0.1]])
 
-    result, error, changed = _call(softmax, vector)
+    try:
+        result, error, changed = _call(softmax, vector)
+    except NotImplementedError:
+        still_a_stub("2.3", "softmax")
     if error:
         fail("2.3", f"softmax(scores) raised {error} for a vector of four scores.",
              "It should take a NumPy array of scores and return an array of the same shape.")
@@ -727,16 +764,9 @@ def exercise_2_9(build_logistic_regression: Any, final_model: Any, final_history
     require_attempt("2.9", build_logistic_regression=build_logistic_regression,
                     final_model=final_model, final_history=final_history,
                     final_test_accuracy=final_test_accuracy)
-    if not callable(build_logistic_regression) or _is_model(build_logistic_regression):
-        fail("2.9", "build_logistic_regression is not a function.",
-             "Define it with def build_logistic_regression(): ... return model.")
-    try:
-        fresh = build_logistic_regression()
-    except TypeError as error:
-        fail("2.9", f"build_logistic_regression() cannot be called without arguments ({error}).",
-             "Write the chosen learning rate into the function, so it needs no arguments.")
+    fresh = call_builder("2.9", "build_logistic_regression", build_logistic_regression)
     if fresh is final_model:
-        fail("2.9", "build_logistic_regression() returns the same model every time.",
+        fail("2.9", "build_logistic_regression() returns the trained model.",
              "Build and compile a new model inside the function at each call.")
     check_logistic_architecture("2.9", "build_logistic_regression()", fresh)
     require_compiled("2.9", "build_logistic_regression()", fresh)
