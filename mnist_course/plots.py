@@ -149,11 +149,15 @@ def show_signed_images(
     title: str | None = None,
     size: float = 1.2,
     cmap: str = "RdBu_r",
+    limit: float | None = None,
 ) -> Figure:
     """Show 28x28 maps whose values can be negative, such as a layer's learned weights.
 
     All images share one colour scale centred on zero (red above, blue below, white zero),
-    explained by a colour bar. Introduced in notebook 02 for the weight templates.
+    explained by a colour bar. The scale runs from ``-limit`` to ``limit``; by default
+    ``limit`` is the 99th percentile of the absolute values, so that a few extreme values do
+    not wash out the rest (values beyond it get the end colours). Introduced in notebook 02
+    for the weight templates.
 
     Example:
         >>> figure = show_signed_images(np.linspace(-1, 1, 2 * 784).reshape(2, 28, 28),
@@ -173,7 +177,8 @@ def show_signed_images(
     count = len(images)
     ncols = max(1, min(ncols, count))
     nrows = -(-count // ncols)
-    limit = float(np.abs(images).max()) or 1.0
+    if limit is None:
+        limit = float(np.percentile(np.abs(images), 99)) or float(np.abs(images).max()) or 1.0
     title_room = 0.35 if titles is not None else 0.0
     figure = plt.figure(figsize=(size * ncols + 0.8, (size + title_room) * nrows + 0.6))
     axes = figure.subplots(nrows, ncols, squeeze=False)
@@ -188,5 +193,5 @@ def show_signed_images(
         figure.suptitle(title)
     figure.tight_layout()
     if shown is not None:
-        figure.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="value")
+        figure.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="value", extend="both")
     return figure
