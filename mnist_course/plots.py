@@ -294,3 +294,59 @@ def show_pictures(
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def show_signed_images(
+    images: np.ndarray,
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int = 10,
+    title: str | None = None,
+    size: float = 1.2,
+    cmap: str = "RdBu_r",
+    limit: float | None = None,
+) -> Figure:
+    """Show 28x28 maps whose values can be negative, such as a layer's learned weights.
+
+    All images share one colour scale centred on zero (red above, blue below, white zero),
+    explained by a colour bar. The scale runs from ``-limit`` to ``limit``; by default
+    ``limit`` is the 99th percentile of the absolute values, so that a few extreme values do
+    not wash out the rest (values beyond it get the end colours). Introduced in notebook 02
+    for the weight templates.
+
+    Example:
+        >>> figure = show_signed_images(np.linspace(-1, 1, 2 * 784).reshape(2, 28, 28),
+        ...                             titles=["a", "b"], title="Weights")
+        >>> figure.get_suptitle()
+        'Weights'
+    """
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 2 and images.shape[1] == 784:
+        images = images.reshape(-1, 28, 28)
+    if images.ndim != 3:
+        raise ValueError(
+            f"show_signed_images wants images of shape (n, 28, 28) or (n, 784), got {images.shape}."
+        )
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"{len(images)} images but {len(titles)} titles: give one title each.")
+    count = len(images)
+    ncols = max(1, min(ncols, count))
+    nrows = -(-count // ncols)
+    if limit is None:
+        limit = float(np.percentile(np.abs(images), 99)) or float(np.abs(images).max()) or 1.0
+    title_room = 0.35 if titles is not None else 0.0
+    figure = plt.figure(figsize=(size * ncols + 0.8, (size + title_room) * nrows + 0.6))
+    axes = figure.subplots(nrows, ncols, squeeze=False)
+    shown = None
+    for index, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if index < count:
+            shown = ax.imshow(images[index], cmap=cmap, vmin=-limit, vmax=limit)
+            if titles is not None:
+                ax.set_title(str(titles[index]), fontsize="small")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    if shown is not None:
+        figure.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="value", extend="both")
+    return figure

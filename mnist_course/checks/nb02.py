@@ -1,0 +1,882 @@
+"""Checks for notebook 02, *Logistic regression: a one-layer network*.
+
+Each compares the student's answer with what the notebook's own data give (the fast-mode
+sample when fast mode is on), so the same check works in both modes. Checks of trained
+models hold them to the course's accuracy bar in full mode and to a lower floor in fast mode.
+
+The helpers in the section "Looking at Keras models" are used by notebook 03's checks too.
+
+Example:
+    >>> from mnist_course.checks import nb02 as check       # doctest: +SKIP
+    >>> check.exercise_2_6(1875)                             # doctest: +SKIP
+    ✔ Exercise 2.6 passed: ...
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+
+import numpy as np
+
+from mnist_course import mode
+from mnist_course.checks._core import (
+    NotAttempted, check_shape, close, fail, is_number, passed, require_attempt, to_array,
+)
+from mnist_course.data import course_data
+
+NUM_CLASSES = 10
+NUM_PIXELS = 28 * 28
+BATCH_SIZE = 32
+NUM_EPOCHS = 20
+BASELINE_LEARNING_RATE = 0.01
+#: Test accuracy the models of this notebook must reach: (full mode, fast mode).
+BASELINE_BAR = (0.91, 0.70)
+FINAL_BAR = (0.92, 0.80)
+
+
+def _reference():
+    data = course_data()
+    return data.train, data.test
+
+
+def flat_scaled(images: np.ndarray) -> np.ndarray:
+    """The course's preprocessing of images for a dense network: (n, 784) float32 in [0, 1]."""
+    return images.reshape(len(images), NUM_PIXELS).astype("float32") / 255
+
+
+def _bar(bars: tuple[float, float]) -> float:
+    return bars[1] if mode.is_fast_mode() else bars[0]
+
+
+def _mode_words() -> str:
+    return "in fast mode" if mode.is_fast_mode() else "on the full data"
+
+
+# --------------------------------------------------------------------------- Looking at Keras models
+
+
+def still_a_stub(exercise: str, name: str) -> NoReturn:
+    """Raise NotAttempted for a function whose body is still ``raise NotImplementedError()``."""
+    __tracebackhide__ = True
+    raise NotAttempted(
+        exercise,
+        f"Exercise {exercise} is not attempted yet: {name} still raises NotImplementedError. "
+        f"Write its body in the exercise cell (replace the `raise NotImplementedError()` line), "
+        f"run that cell, then run this check.",
+    )
+
+
+def call_builder(exercise: str, name: str, build: Any) -> Any:
+    """Call a student's model-building function without arguments; fail helpfully if it cannot be."""
+    __tracebackhide__ = True
+    if _is_model(build) or not callable(build):
+        fail(exercise, f"{name} is not a function.", f"Define it with def {name}(): ... return model.")
+    try:
+        model = build()
+        again = build()
+    except NotImplementedError:
+        still_a_stub(exercise, f"{name}()")
+    except TypeError as error:
+        fail(exercise, f"{name}() cannot be called without arguments ({error}).",
+             "Write every setting into the function as a number, so it needs no arguments.")
+    if model is None:
+        fail(exercise, f"{name}() returns None.", "End the function with return model.")
+    if model is again:
+        fail(exercise, f"{name}() returns the same model at every call.",
+             "Build, compile and return a new model inside the function.")
+    return model
+
+
+def require_model(exercise: str, name: str, model: Any) -> None:
+    """Fail unless ``model`` is a built Keras model (it knows its input size)."""
+    __tracebackhide__ = True
+    import keras
+
+    if isinstance(model, type) or callable(model) and not isinstance(model, keras.Model):
+        fail(exercise, f"{name} is a function or class, not a model.",
+             "Call it to get the model, e.g. model = keras.Sequential([...]).")
+    if not isinstance(model, keras.Model):
+        fail(exercise, f"{name} is a {type(model).__name__}, not a Keras model.",
+             "Build it with keras.Sequential([...]).")
+    if not model.built:
+        fail(exercise, f"{name} does not know its input size yet.",
+             "Start the Sequential with keras.Input(shape=(784,)) (older code used input_shape=).")
+
+
+def input_shape(model: Any) -> tuple | None:
+    """The model's input shape without the batch axis, e.g. (784,); None if unknown."""
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):
+        return None
+    if isinstance(shape, list):
+        shape = shape[0]
+    return tuple(shape[1:]) if shape is not None else None
+
+
+def dense_stack(model: Any) -> list[tuple[int, str]]:
+    """``(units, activation name)`` of each Dense layer; separate activation layers are folded in."""
+    from keras import layers
+
+    stack: list[list] = []
+    for layer in model.layers:
+        if isinstance(layer, layers.Dense):
+            stack.append([layer.units, _activation_name(layer.activation)])
+        elif isinstance(layer, layers.Activation) and stack:
+            stack[-1][1] = _activation_name(layer.activation)
+        elif isinstance(layer, (layers.Softmax, layers.ReLU)) and stack:
+            stack[-1][1] = "softmax" if isinstance(layer, layers.Softmax) else "relu"
+    return [(units, activation) for units, activation in stack]
+
+
+def _activation_name(function: Any) -> str:
+    name = getattr(function, "__name__", type(function).__name__).lower()
+    return "linear" if name in ("linear", "none") else name
+
+
+def loss_name(model: Any) -> str:
+    """The compiled loss as a lowercase name without underscores, e.g. 'categoricalcrossentropy'."""
+    loss = getattr(model, "loss", None)
+    if loss is None:
+        return ""
+    if isinstance(loss, str):
+        name = loss
+    elif hasattr(loss, "fn") and hasattr(loss.fn, "__name__"):
+        name = loss.fn.__name__
+    elif hasattr(loss, "__name__"):
+        name = loss.__name__
+    else:
+        name = type(loss).__name__
+    return name.replace("_", "").lower()
+
+
+def loss_from_logits(model: Any) -> bool:
+    """True when the compiled loss expects raw scores (``from_logits=True``)."""
+    loss = getattr(model, "loss", None)
+    try:
+        return bool(loss.get_config().get("from_logits", False))
+    except AttributeError:
+        return False
+
+
+def optimizer_settings(model: Any) -> tuple[str, float, float]:
+    """``(class name, learning rate, momentum)`` of a compiled model's optimizer."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return "", 0.0, 0.0
+    rate = getattr(optimizer, "learning_rate", 0.0)
+    try:
+        rate = float(np.asarray(rate))
+    except (TypeError, ValueError):  # a schedule
+        rate = float("nan")
+    return type(optimizer).__name__, rate, float(getattr(optimizer, "momentum", 0.0) or 0.0)
+
+
+def has_accuracy_metric(model: Any) -> bool:
+    """True when the model was compiled with an accuracy metric."""
+    try:
+        metrics = model.get_compile_config().get("metrics")
+    except (AttributeError, TypeError):
+        return False
+    return "acc" in str(metrics).lower()
+
+
+def require_compiled(exercise: str, name: str, model: Any) -> None:
+    """Fail unless ``model`` is compiled with categorical cross-entropy on probabilities and accuracy."""
+    __tracebackhide__ = True
+    if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
+        fail(exercise, f"{name} is not compiled.",
+             "Call model.compile(optimizer=..., loss=..., metrics=[...]) before returning it.")
+    loss = loss_name(model)
+    if loss != "categoricalcrossentropy":
+        if "sparse" in loss:
+            fail(exercise, f"{name} uses sparse categorical cross-entropy.",
+                 "The labels are one-hot vectors (Exercise 2.2): use the categorical cross-entropy "
+                 "loss, which compares two probability distributions.")
+        fail(exercise, f"{name} is compiled with the loss '{loss or 'none'}'.",
+             "For ten classes and one-hot labels the loss is categorical cross-entropy.")
+    if loss_from_logits(model):
+        fail(exercise, f"{name}'s loss is told to expect raw scores (from_logits=True).",
+             "The last layer already applies softmax: leave from_logits at its default.")
+    if not has_accuracy_metric(model):
+        fail(exercise, f"{name} does not report accuracy.",
+             "Add metrics=[\"accuracy\"] to compile, so fit and evaluate print it.")
+
+
+def check_logistic_architecture(exercise: str, name: str, model: Any) -> None:
+    """Fail unless ``model`` is 784 inputs -> Dense(10, softmax), nothing else."""
+    __tracebackhide__ = True
+    require_model(exercise, name, model)
+    shape = input_shape(model)
+    if shape != (NUM_PIXELS,):
+        fail(exercise, f"{name} expects inputs of shape {shape}.",
+             "Its input is one flattened image, the 784-vector of Exercise 2.1: "
+             "keras.Input(shape=(784,)).")
+    stack = dense_stack(model)
+    if len(stack) != 1:
+        fail(exercise, f"{name} has {len(stack)} Dense layers.",
+             "Logistic regression is a single Dense layer from the pixels to the ten outputs "
+             "(hidden layers come in notebook 03).")
+    units, activation = stack[0]
+    if units != NUM_CLASSES:
+        fail(exercise, f"the Dense layer of {name} has {units} units.",
+             "It needs one output unit per class, one per digit 0..9.")
+    if activation != "softmax":
+        fail(exercise, f"the Dense layer of {name} uses the activation '{activation}'.",
+             "Its outputs must be probabilities that sum to one: give it the softmax activation.")
+
+
+def require_history(exercise: str, name: str, history: Any) -> dict[str, list[float]]:
+    """Return ``history.history``; fail if ``history`` is not what ``fit`` returned."""
+    __tracebackhide__ = True
+    logs = getattr(history, "history", None)
+    if not isinstance(logs, Mapping) or "loss" not in logs:
+        fail(exercise, f"{name} is not the History object that fit returns.",
+             "Keep what fit returns: history = model.fit(...).")
+    if not logs["loss"]:
+        fail(exercise, f"{name} holds no epochs.", "Run fit with at least one epoch.")
+    return dict(logs)
+
+
+def history_steps(history: Any) -> int | None:
+    """Steps per epoch that ``fit`` ran (from ``history.params``); None if unknown."""
+    params = getattr(history, "params", None) or {}
+    steps = params.get("steps")
+    return int(steps) if steps is not None else None
+
+
+def model_accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of the images whose most probable class is their label."""
+    predictions = np.asarray(model.predict(x, verbose=0, batch_size=1000))
+    return float(np.mean(predictions.argmax(-1) == y))
+
+
+def check_accuracy_number(exercise: str, name: str, value: Any, actual: float,
+                          history: Mapping[str, list[float]] | None = None) -> float:
+    """Fail unless ``value`` is the test accuracy ``actual`` (a fraction), with hints."""
+    __tracebackhide__ = True
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        fail(exercise, f"{name} holds two numbers.",
+             "evaluate returns [loss, accuracy]: keep the second one.")
+    if not is_number(value):
+        fail(exercise, f"{name} is not a single number.",
+             "Take the accuracy from what model.evaluate(...) returns on the test set.")
+    value = float(np.asarray(value))
+    if 1 < value <= 100 and close(value / 100, actual, rtol=0, atol=2e-3):
+        fail(exercise, f"{name} is a percentage.", "Give it as a fraction between 0 and 1.")
+    if close(value, actual, rtol=0, atol=2e-3):
+        return value
+    if history and "accuracy" in history and close(value, history["accuracy"][-1], rtol=0, atol=1e-6):
+        fail(exercise, f"{name} is the training accuracy of the last epoch.",
+             "Measure on images the model never saw: evaluate on x_test_flat and the test labels.")
+    if history and "val_accuracy" in history and close(value, history["val_accuracy"][-1], rtol=0, atol=1e-6):
+        fail(exercise, f"{name} is the validation accuracy of the last epoch.",
+             "Report the test set's accuracy: evaluate on x_test_flat and the test labels.")
+    fail(exercise, f"{name} does not match the model's accuracy on the test set.",
+         "evaluate returns [loss, accuracy]; evaluate the trained model on the test images and "
+         "test labels, prepared like the training data.")
+
+
+def check_trained(exercise: str, name: str, model: Any, history: Mapping[str, list[float]],
+                  bars: tuple[float, float], x_test: np.ndarray, y_test: np.ndarray,
+                  hint: str = "Rebuild the model (so it starts fresh), then train it with the "
+                              "settings asked for.") -> float:
+    """Fail unless the model learned and reaches the bar of this mode; return its test accuracy."""
+    __tracebackhide__ = True
+    losses = [float(v) for v in history["loss"]]
+    if not all(math.isfinite(v) for v in losses):
+        fail(exercise, f"the training loss of {name} became NaN or infinite.",
+             "Check the inputs are scaled to [0, 1] and the learning rate is not too large.")
+    if losses[-1] >= math.log(NUM_CLASSES):
+        fail(exercise, f"{name}'s training loss ended at {losses[-1]:.2f}, no better than guessing "
+             f"(ln 10 = 2.30).", "Check the inputs are scaled and the labels one-hot, then train again.")
+    accuracy = model_accuracy(model, x_test, y_test)
+    bar = _bar(bars)
+    if accuracy < bar:
+        fail(exercise, f"{name} reaches {accuracy:.1%} on the test set {_mode_words()}; it should "
+             f"reach at least {bar:.0%}.", hint)
+    return accuracy
+
+
+# --------------------------------------------------------------------------- 2.1
+
+
+def _check_flat(exercise: str, name: str, array: np.ndarray, images: np.ndarray,
+                other_count: int, other_name: str) -> None:
+    __tracebackhide__ = True
+    count = len(images)
+    if array.shape == images.shape:
+        fail(exercise, f"{name} still holds 28x28 images.",
+             "Flatten each image into one row of 784 numbers with .reshape.")
+    if array.shape == (NUM_PIXELS, count):
+        fail(exercise, f"{name} has one column per image.",
+             "Put one image per row: the number of images comes first, then 784.")
+    if array.ndim == 1:
+        fail(exercise, f"{name} is one long vector.",
+             "Keep one row per image: reshape to (number of images, 784).")
+    if array.ndim >= 1 and len(array) == other_count and other_count != count:
+        fail(exercise, f"{name} has as many rows as {other_name} has images.",
+             f"Build {name} from its own images.")
+    check_shape(exercise, name, array, (count, NUM_PIXELS),
+                "One row of 784 pixels per image, in the same order as the images.")
+    expected = flat_scaled(images)
+    if close(array, expected, rtol=1e-5, atol=1e-6):
+        return
+    if abs(float(array.mean())) < 0.05 and abs(float(array.std()) - 1) < 0.1:
+        fail(exercise, f"{name} is standardised (mean 0, std 1).",
+             "Here, just divide by 255 so the pixels lie in [0, 1]; standardising comes in notebook 04.")
+    if array.max() > 1.5:
+        fail(exercise, f"{name} has values up to {array.max():g}: it is not scaled.",
+             "Divide the pixels by 255 so they lie between 0 and 1.")
+    if np.issubdtype(array.dtype, np.integer) or np.array_equal(np.unique(array), [0, 1]) \
+            or np.array_equal(np.unique(array), [0]):
+        fail(exercise, f"{name} holds only whole numbers: the fractions were lost.",
+             "Divide with / (true division), not //, and do not convert back to uint8 afterwards.")
+    if close(array * 255, expected, rtol=1e-5, atol=1e-6):
+        fail(exercise, f"{name} goes up to only {array.max():.4f}: it looks scaled twice.",
+             "Divide the original 0..255 pixels by 255 once (was the array already scaled?).")
+    transposed = images.transpose(0, 2, 1).reshape(count, NUM_PIXELS) / 255
+    if close(array, transposed, rtol=1e-5, atol=1e-6):
+        fail(exercise, f"the pixels of {name} are in column-by-column order.",
+             "Reshape without changing the pixel order (NumPy's default order, no transpose).")
+    fail(exercise, f"{name} does not match the pixels of the images divided by 255.",
+         "Reshape the images to (number of images, 784), then divide by 255.")
+
+
+def exercise_2_1(x_train_flat: Any, x_test_flat: Any) -> None:
+    """Exercise 2.1: both image sets flattened to (n, 784) and scaled to [0, 1].
+
+    Accepts any correct reshape (``reshape(-1, 784)``, ``reshape(len(x), -1)``, ...), float32
+    or float64, arrays or tensors; rejects unscaled pixels, pixels scaled twice, integer
+    division, standardised pixels, 28x28 images, transposed layouts and swapped sets.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.1", x_train_flat=x_train_flat, x_test_flat=x_test_flat)
+    (x_train, _), (x_test, _) = _reference()
+    train = to_array("2.1", "x_train_flat", x_train_flat)
+    test = to_array("2.1", "x_test_flat", x_test_flat)
+    _check_flat("2.1", "x_train_flat", train, x_train, len(x_test), "x_test")
+    _check_flat("2.1", "x_test_flat", test, x_test, len(x_train), "x_train")
+    passed("2.1", "both sets are flat, one row of 784 pixels per image, and scaled to [0, 1].")
+
+
+# --------------------------------------------------------------------------- 2.2
+
+
+def _check_one_hot(exercise: str, name: str, array: np.ndarray, labels: np.ndarray,
+                   other_count: int) -> None:
+    __tracebackhide__ = True
+    count = len(labels)
+    if array.ndim == 1:
+        fail(exercise, f"{name} still holds one number per image.",
+             "Each label becomes a row of 10 numbers: a single 1 in the label's column, 0 elsewhere.")
+    if array.ndim == 2 and array.shape == (NUM_CLASSES, count):
+        fail(exercise, f"{name} has one column per image.",
+             "Put one image per row: shape (number of images, 10).")
+    if array.ndim == 2 and array.shape[0] == count and array.shape[1] != NUM_CLASSES:
+        fail(exercise, f"{name} has {array.shape[1]} columns.",
+             "There is one column per class, and there are ten classes (the digits 0..9); "
+             "np.eye and to_categorical both take the number of classes.")
+    if array.ndim == 2 and len(array) == other_count and other_count != count:
+        fail(exercise, f"{name} has as many rows as the other set has labels.",
+             f"Encode its own labels.")
+    check_shape(exercise, name, array, (count, NUM_CLASSES),
+                "One row per label, one column per class.")
+    if not np.isin(array, (0, 1)).all() or not (array.sum(axis=1) == 1).all():
+        fail(exercise, f"some rows of {name} are not a single 1 among 0s.",
+             "Row i must have its 1 in column y[i] only: index with np.arange(n) and the labels "
+             "together, or use np.eye(10)[labels].")
+    found = array.argmax(axis=1)
+    if np.array_equal(found, labels):
+        return
+    if np.array_equal(found, (labels - 1) % NUM_CLASSES) or np.array_equal(found, (labels + 1) % NUM_CLASSES):
+        fail(exercise, f"the 1s in {name} are one column off.",
+             "Digit d has its 1 in column d: digit 0 in the first column.")
+    fail(exercise, f"the 1s in {name} are not in the columns of the labels.",
+         "Row i must have its 1 in column y[i], for the labels of the same set.")
+
+
+def exercise_2_2(y_train_onehot: Any, y_test_onehot: Any) -> None:
+    """Exercise 2.2: both label sets one-hot encoded, shape (n, 10).
+
+    Accepts ``np.eye(10)[y]``, filling zeros by fancy indexing, ``keras.utils.to_categorical``,
+    any numeric dtype; rejects the wrong number of classes, transposed layouts, labels left as
+    integers, shifted columns, rows with more than one 1, and swapped sets.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.2", y_train_onehot=y_train_onehot, y_test_onehot=y_test_onehot)
+    (_, y_train), (_, y_test) = _reference()
+    train = to_array("2.2", "y_train_onehot", y_train_onehot)
+    test = to_array("2.2", "y_test_onehot", y_test_onehot)
+    _check_one_hot("2.2", "y_train_onehot", train, y_train, len(y_test))
+    _check_one_hot("2.2", "y_test_onehot", test, y_test, len(y_train))
+    passed("2.2", "ten columns, and a single 1 per row in the column of its label.")
+
+
+# --------------------------------------------------------------------------- 2.3
+
+
+def _reference_softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)
+
+
+def _call(function: Callable, scores: np.ndarray) -> tuple[np.ndarray | None, str | None, bool]:
+    """Run the student's function on a copy; return (result, error text, input was changed)."""
+    given = scores.copy()
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            result = function(given)
+        if hasattr(result, "numpy") and callable(result.numpy):
+            result = result.numpy()
+        result = np.asarray(result, dtype=float)
+    except NotImplementedError:
+        raise
+    except Exception as error:  # the student's code may raise anything
+        return None, f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}", False
+    return result, None, not np.array_equal(given, scores)
+
+
+def exercise_2_3(softmax: Any) -> None:
+    """Exercise 2.3: ``softmax(scores)`` returns probabilities along the last axis, stably.
+
+    Runs the function on a vector, on a batch (one row per image, square and not), on very
+    large and very negative scores, and on a batch whose rows have very different scales.
+    Accepts any correct implementation (NumPy, or returning a tensor); rejects the direct
+    formula that overflows, subtracting the batch's maximum instead of each row's, summing
+    over the wrong axis or without keepdims, and changing the input array in place.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.3", softmax=softmax)
+    if not callable(softmax):
+        fail("2.3", "softmax is not a function.",
+             "Define it with def softmax(scores): ... and return the probabilities.")
+    rng = np.random.default_rng(7)
+    vector = np.array([2.0, 1.0, 0.1, -1.5])
+    batch = rng.normal(scale=3.0, size=(5, NUM_CLASSES))
+    square = rng.normal(scale=3.0, size=(NUM_CLASSES, NUM_CLASSES))
+    large = np.array([1000.0, 1001.0, 1002.0, 998.0])
+    negative = -large
+    mixed = np.array([[1000.0, 1002.0, 999.0], [-1000.0, -999.0, -1003.0], [0.5, 0.2, -0.1]])
+
+    try:
+        result, error, changed = _call(softmax, vector)
+    except NotImplementedError:
+        still_a_stub("2.3", "softmax")
+    if error:
+        fail("2.3", f"softmax(scores) raised {error} for a vector of four scores.",
+             "It should take a NumPy array of scores and return an array of the same shape.")
+    if changed:
+        fail("2.3", "softmax changed the array it was given.",
+             "Do not modify the scores in place (scores -= ... changes the caller's array): "
+             "compute a new array, e.g. shifted = scores - ....")
+    if result.shape != vector.shape:
+        fail("2.3", f"softmax of four scores has shape {result.shape}.",
+             "Return one probability per score, the same shape as the input.")
+    if not close(result.sum(), 1.0, rtol=1e-6):
+        fail("2.3", f"the probabilities for one vector add up to {result.sum():.4g}, not 1.",
+             "Divide the exponentials by their sum.")
+    if not close(result, _reference_softmax(vector), rtol=1e-6, atol=1e-9):
+        fail("2.3", "softmax gives wrong probabilities for a small vector.",
+             "Each probability is exp(score) divided by the sum of exp over all scores.")
+
+    for scores, what in ((batch, "a batch of 5 rows"), (square, "a batch of 10 rows of 10 scores")):
+        result, error, _ = _call(softmax, scores)
+        if error:
+            fail("2.3", f"softmax raised {error} for {what}.",
+                 "It must also take a batch, one row of scores per image: take the max and the sum "
+                 "over the last axis (axis=-1) with keepdims=True so they line up with each row.")
+        if result.shape != scores.shape:
+            fail("2.3", f"softmax of {what} has shape {result.shape}.",
+                 "Return an array of the same shape as the scores.")
+        if close(result, _reference_softmax(scores), rtol=1e-6, atol=1e-9):
+            continue
+        if close(result.sum(), 1.0, rtol=1e-6):
+            fail("2.3", f"for {what} all probabilities together add up to 1.",
+                 "Each row (one image) must add up to 1: sum over axis=-1 with keepdims=True.")
+        if close(result.sum(axis=0), 1.0, rtol=1e-6):
+            fail("2.3", f"for {what} each column adds up to 1.",
+                 "Rows are images: take the max and the sum along the last axis (axis=-1).")
+        fail("2.3", f"softmax gives wrong probabilities for {what}.",
+             "Take the max and the sum of each row with axis=-1 and keepdims=True, so they "
+             "line up with that row.")
+
+    for scores, what in ((large, "large scores (around 1000)"), (negative, "very negative scores (around -1000)")):
+        result, error, _ = _call(softmax, scores)
+        if error or not np.all(np.isfinite(result)) or not close(result, _reference_softmax(scores), rtol=1e-6, atol=1e-9):
+            fail("2.3", f"softmax fails for {what}: it gives {'an error' if error else 'nan, inf or wrong values'}.",
+                 "np.exp overflows above about 709 (and underflows to 0 far below zero). "
+                 "Subtracting the same number from every score leaves softmax unchanged: subtract "
+                 "the largest score first.")
+
+    result, error, _ = _call(softmax, mixed)
+    if error or not np.all(np.isfinite(result)) or not close(result, _reference_softmax(mixed), rtol=1e-6, atol=1e-9):
+        fail("2.3", "softmax fails for a batch whose rows have very different scores "
+             "(one row near 1000, one near -1000).",
+             "Subtract each row's own largest score (axis=-1, keepdims=True), not the largest "
+             "score of the whole batch.")
+    passed("2.3", "probabilities that sum to 1 per row, even for scores of ±1000.")
+
+
+# --------------------------------------------------------------------------- 2.4
+
+
+def check_optimizer(exercise: str, name: str, model: Any, learning_rate: float) -> None:
+    """Fail unless the model is compiled with plain SGD at ``learning_rate``."""
+    __tracebackhide__ = True
+    kind, rate, momentum = optimizer_settings(model)
+    if kind != "SGD":
+        fail(exercise, f"{name} is compiled with the optimizer {kind or 'none'}.",
+             "Use plain stochastic gradient descent here: keras.optimizers.SGD.")
+    if not close(rate, learning_rate, rtol=1e-5) or momentum:
+        fail(exercise, f"{name}'s SGD has learning rate {rate:g} and momentum {momentum:g}.",
+             f"Use SGD(learning_rate={learning_rate:g}) without momentum (older code wrote lr=).")
+
+
+def exercise_2_4(model: Any, num_params_by_hand: Any) -> None:
+    """Exercise 2.4: the logistic-regression model, compiled, and its parameter count by hand.
+
+    ``model`` must be 784 inputs -> Dense(10, softmax) (the activation may be a separate
+    layer), compiled with SGD(learning_rate=0.01), categorical cross-entropy and accuracy.
+    ``num_params_by_hand`` must equal ``model.count_params()``; forgetting the biases or
+    adding instead of multiplying is named in the hint.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.4", model=model, num_params_by_hand=num_params_by_hand)
+    check_logistic_architecture("2.4", "model", model)
+    require_compiled("2.4", "model", model)
+    check_optimizer("2.4", "model", model, BASELINE_LEARNING_RATE)
+    if not is_number(num_params_by_hand):
+        fail("2.4", "num_params_by_hand is not a single number.",
+             "Count the weights and the biases of the Dense layer and add them up.")
+    count = float(np.asarray(num_params_by_hand))
+    weights = NUM_PIXELS * NUM_CLASSES
+    if count == weights:
+        fail("2.4", "num_params_by_hand counts the weights only.",
+             "Each of the output units also has a bias.")
+    if count == NUM_PIXELS + NUM_CLASSES:
+        fail("2.4", "num_params_by_hand adds the inputs and the outputs.",
+             "Every pixel is connected to every output unit, each connection with its own weight.")
+    if count != model.count_params():
+        fail("2.4", "num_params_by_hand differs from what Keras counts.",
+             "Count one weight per (pixel, output unit) pair, plus one bias per output unit.")
+    passed("2.4", "one Dense layer with softmax on 784 inputs, compiled; your count matches Keras's.")
+
+
+# --------------------------------------------------------------------------- 2.5
+
+
+def exercise_2_5(initial_loss: Any, uniform_loss: Any) -> None:
+    """Exercise 2.5: the untrained model's loss, and the loss of guessing 1/10 for every class.
+
+    Accepts ``np.log(10)``, ``-np.log(0.1)``, ``math.log(10)``; rejects the base-10 or base-2
+    logarithm, a missing minus sign, the probability itself, and a loss measured after
+    training or on unscaled inputs.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.5", initial_loss=initial_loss, uniform_loss=uniform_loss)
+    if isinstance(initial_loss, (list, tuple)) and len(initial_loss) == 2:
+        fail("2.5", "initial_loss holds two numbers.", "evaluate returns [loss, accuracy]: keep the first.")
+    for name, value in (("initial_loss", initial_loss), ("uniform_loss", uniform_loss)):
+        if not is_number(value):
+            fail("2.5", f"{name} is not a single number.", "Each answer is one number.")
+    guess = float(np.asarray(uniform_loss))
+    if not close(guess, math.log(NUM_CLASSES), rtol=1e-4):
+        if close(guess, 1.0) or close(guess, math.log2(NUM_CLASSES)):
+            fail("2.5", "uniform_loss uses another logarithm.",
+                 "Cross-entropy uses the natural logarithm: np.log.")
+        if close(guess, -math.log(NUM_CLASSES), rtol=1e-4):
+            fail("2.5", "uniform_loss is negative.", "The loss is minus the log of the probability.")
+        if close(guess, 1 / NUM_CLASSES):
+            fail("2.5", "uniform_loss is a probability.",
+                 "The loss of one image is minus the log of the probability given to its label.")
+        fail("2.5", "uniform_loss is not the loss of a uniform guess.",
+             "A model that gives every class the same probability gives the true label 1/10: the "
+             "loss is minus the natural log of that.")
+    loss = float(np.asarray(initial_loss))
+    if not math.isfinite(loss) or loss > 4:
+        fail("2.5", f"initial_loss is {loss:.3g}, far above a uniform guess.",
+             "Evaluate on the scaled images x_train_flat and the one-hot labels y_train_onehot.")
+    if loss < 1.5:
+        fail("2.5", f"initial_loss is {loss:.3g}: the model has already learned something.",
+             "Measure the loss before training: build a fresh model (run the cell of Exercise "
+             "2.4 again) and evaluate it before calling fit.")
+    passed("2.5", f"the untrained model's loss ({loss:.2f}) is close to that of a uniform guess "
+           f"({guess:.2f}).")
+
+
+# --------------------------------------------------------------------------- 2.6
+
+
+def exercise_2_6(steps_per_epoch: Any) -> None:
+    """Exercise 2.6: how many steps (batches of 32) one epoch over all training images takes.
+
+    Accepts an int or a float with a whole value; rejects the unrounded quotient, rounding
+    down, multiplying, the count for all 20 epochs, for a validation split or for the test set.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.6", steps_per_epoch=steps_per_epoch)
+    (x_train, _), (x_test, _) = _reference()
+    if not is_number(steps_per_epoch):
+        fail("2.6", "steps_per_epoch is not a single number.", "It is one whole number.")
+    value = float(np.asarray(steps_per_epoch))
+    count = len(x_train)
+    expected = math.ceil(count / BATCH_SIZE)
+    if value == expected:
+        passed("2.6", f"{expected:,} steps: every image is seen once per epoch, {BATCH_SIZE} at a time.")
+        return
+    if not value.is_integer():
+        fail("2.6", f"steps_per_epoch is {value:g}, not a whole number.",
+             "A step is one batch: Keras cannot take part of a step. The leftover images form "
+             "one last, smaller batch.")
+    if value == count // BATCH_SIZE:
+        fail("2.6", "steps_per_epoch leaves the last images out.",
+             "Round up: the leftover images form one last, smaller batch (math.ceil).")
+    if value == count * BATCH_SIZE:
+        fail("2.6", "steps_per_epoch multiplies images and batch size.",
+             "Each step takes one batch of 32 images from the training set.")
+    if value == expected * NUM_EPOCHS:
+        fail("2.6", "steps_per_epoch counts all 20 epochs.", "Count the steps of one epoch.")
+    if value == math.ceil(int(count * 0.9) / BATCH_SIZE):
+        fail("2.6", "steps_per_epoch leaves a validation split out.",
+             "This fit uses every training image (no validation_split).")
+    if value == math.ceil(len(x_test) / BATCH_SIZE):
+        fail("2.6", "steps_per_epoch counts the test images.", "Training runs over the training set.")
+    fail("2.6", "steps_per_epoch is not right.",
+         "How many batches of 32 does it take to go once through all the training images?")
+
+
+# --------------------------------------------------------------------------- 2.7
+
+
+def _check_run(exercise: str, name: str, history: Any, *, validation: bool) -> dict[str, list[float]]:
+    """The epochs and steps of a fit over the whole training set at batch size 32."""
+    __tracebackhide__ = True
+    logs = require_history(exercise, name, history)
+    (x_train, _), _ = _reference()
+    expected_epochs = mode.epochs(NUM_EPOCHS)
+    if len(logs["loss"]) != expected_epochs:
+        fail(exercise, f"{name} has {len(logs['loss'])} epochs.",
+             f"Train with epochs=mode.epochs(num_epochs) and num_epochs = {NUM_EPOCHS} "
+             f"(fast mode caps it at {mode.FAST_EPOCHS}). If you ran fit twice, rebuild the model first.")
+    steps = history_steps(history)
+    if not validation and "val_loss" in logs:
+        fail(exercise, f"{name} was trained with a validation split.",
+             "Here train on every training image: leave out validation_split.")
+    if steps is not None and steps != math.ceil(len(x_train) / BATCH_SIZE):
+        fail(exercise, f"fit ran {steps} steps per epoch.",
+             f"Train on x_train_flat with batch_size = {BATCH_SIZE}.")
+    return logs
+
+
+def exercise_2_7(model: Any, history: Any, test_accuracy: Any) -> None:
+    """Exercise 2.7: the model of 2.4 trained 20 epochs at batch 32, and its test accuracy.
+
+    Checks the run (epochs, steps per epoch, the loss fell below ln 10), recomputes the
+    model's accuracy on the test set and compares it with ``test_accuracy`` (a fraction) and
+    with the bar: 91 % on the full data, 70 % in fast mode. Rejects the training or
+    validation accuracy, a percentage, and [loss, accuracy] pairs.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.7", model=model, history=history, test_accuracy=test_accuracy)
+    check_logistic_architecture("2.7", "model", model)
+    check_optimizer("2.7", "model", model, BASELINE_LEARNING_RATE)
+    logs = _check_run("2.7", "history", history, validation=False)
+    _, (x_test, y_test) = _reference()
+    actual = check_trained("2.7", "model", model, logs, BASELINE_BAR, flat_scaled(x_test), y_test)
+    check_accuracy_number("2.7", "test_accuracy", test_accuracy, actual, logs)
+    passed("2.7", f"trained for {len(logs['loss'])} epochs; {actual:.1%} of the test images right.")
+
+
+# --------------------------------------------------------------------------- 2.8
+
+
+def exercise_2_8(validation_accuracies: Any, best_learning_rate: Any) -> None:
+    """Exercise 2.8: validation accuracy per learning rate, and the rate that did best.
+
+    ``validation_accuracies`` maps at least three learning rates, 0.01 and larger ones, to a
+    validation accuracy (a fraction); ``best_learning_rate`` is the rate with the highest one.
+    Rejects percentages, losses, a list instead of a dict, and picking the lowest accuracy.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.8", validation_accuracies=validation_accuracies,
+                    best_learning_rate=best_learning_rate)
+    if not isinstance(validation_accuracies, Mapping):
+        fail("2.8", "validation_accuracies is not a dict.",
+             "Map each learning rate to its validation accuracy: {0.01: ..., 0.03: ..., ...}.")
+    try:
+        table = {float(rate): float(np.asarray(value)) for rate, value in validation_accuracies.items()}
+    except (TypeError, ValueError):
+        fail("2.8", "validation_accuracies holds something other than numbers.",
+             "Keys are learning rates, values the last validation accuracy of each run.")
+    if len(table) < 3:
+        fail("2.8", f"validation_accuracies has {len(table)} learning rates.",
+             "Try at least three, from 0.01 upwards.")
+    if not any(close(rate, BASELINE_LEARNING_RATE) for rate in table) or max(table) <= BASELINE_LEARNING_RATE:
+        fail("2.8", "the rates tried do not include 0.01 and larger ones.",
+             "Compare the rate of Exercise 2.7 (0.01) with larger ones, e.g. 0.03, 0.1, 0.3, 1.")
+    values = list(table.values())
+    if any(value > 1 for value in values):
+        if all(value <= 100 for value in values) and max(values) > 50:
+            fail("2.8", "the accuracies look like percentages.", "Give them as fractions between 0 and 1.")
+        fail("2.8", "some values are above 1, so they are not accuracies.",
+             "Take history.history[\"val_accuracy\"][-1] of each run.")
+    if not all(math.isfinite(value) and value >= 0 for value in values):
+        fail("2.8", "some values are not accuracies (negative or NaN).",
+             "Take history.history[\"val_accuracy\"][-1] of each run.")
+    if max(values) < 0.5:
+        fail("2.8", "the values are all below 0.5: are they losses rather than accuracies?",
+             "Take history.history[\"val_accuracy\"][-1] of each run.")
+    if not is_number(best_learning_rate):
+        fail("2.8", "best_learning_rate is not a single number.", "It is one of the rates you tried.")
+    best = float(np.asarray(best_learning_rate))
+    matching = [rate for rate in table if close(rate, best, rtol=1e-9)]
+    if not matching:
+        fail("2.8", "best_learning_rate is not one of the rates in validation_accuracies.",
+             "Pick the best among the rates you tried.")
+    if table[matching[0]] < max(values):
+        if table[matching[0]] == min(values):
+            fail("2.8", "best_learning_rate has the lowest validation accuracy.",
+                 "The best rate is the one with the highest validation accuracy.")
+        fail("2.8", "another rate reached a higher validation accuracy.",
+             "Pick the rate with the highest value, e.g. max(d, key=d.get).")
+    passed("2.8", f"{len(table)} learning rates compared on the validation split; the best is {best:g}.")
+
+
+# --------------------------------------------------------------------------- 2.9
+
+
+def exercise_2_9(build_logistic_regression: Any, final_model: Any, final_history: Any,
+                 final_test_accuracy: Any) -> None:
+    """Exercise 2.9: the final logistic regression, its builder, training run and test accuracy.
+
+    ``build_logistic_regression()`` must return a new compiled logistic-regression model with
+    SGD at a learning rate above 0.01; the trained ``final_model`` must come from a run of 20
+    epochs at batch 32 and reach 92 % on the full data (80 % in fast mode); its
+    ``final_test_accuracy`` is checked against the model.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.9", build_logistic_regression=build_logistic_regression,
+                    final_model=final_model, final_history=final_history,
+                    final_test_accuracy=final_test_accuracy)
+    fresh = call_builder("2.9", "build_logistic_regression", build_logistic_regression)
+    if fresh is final_model:
+        fail("2.9", "build_logistic_regression() returns the trained model.",
+             "Build and compile a new model inside the function at each call.")
+    check_logistic_architecture("2.9", "build_logistic_regression()", fresh)
+    require_compiled("2.9", "build_logistic_regression()", fresh)
+    kind, rate, _ = optimizer_settings(fresh)
+    if kind != "SGD":
+        fail("2.9", f"build_logistic_regression() compiles with {kind}.",
+             "Keep plain SGD and change only the learning rate (other optimizers come in notebook 03).")
+    if rate <= BASELINE_LEARNING_RATE * 1.0001:
+        fail("2.9", f"build_logistic_regression() uses the learning rate {rate:g}.",
+             "Use the larger rate you picked in Exercise 2.8.")
+    check_logistic_architecture("2.9", "final_model", final_model)
+    logs = _check_run("2.9", "final_history", final_history, validation=False)
+    _, (x_test, y_test) = _reference()
+    actual = check_trained(
+        "2.9", "final_model", final_model, logs, FINAL_BAR, flat_scaled(x_test), y_test,
+        hint="A rate that leads after 5 epochs can overshoot over 20: if yours is one of the "
+             "largest you tried, try the next smaller one. Run the training cell again after "
+             "changing the function (it builds a fresh model).")
+    check_accuracy_number("2.9", "final_test_accuracy", final_test_accuracy, actual, logs)
+    passed("2.9", f"learning rate {rate:g}: {actual:.1%} of the test images right.")
+
+
+def _is_model(value: Any) -> bool:
+    try:
+        import keras
+    except ImportError:  # pragma: no cover - keras is a dependency
+        return False
+    return isinstance(value, keras.Model)
+
+
+# --------------------------------------------------------------------------- 2.10
+
+
+def exercise_2_10(probabilities: Any, predicted_digit: Any, index: Any, model: Any) -> None:
+    """Exercise 2.10: the model's ten probabilities for test image ``index``, and its answer.
+
+    Accepts probabilities of shape (10,) or (1, 10), as an array, list or tensor, and the
+    digit as any integer type; rejects predictions on unscaled pixels, for another image or
+    all images, probabilities that do not sum to 1, the largest probability instead of its
+    position, and the true label instead of the model's answer.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.10", probabilities=probabilities, predicted_digit=predicted_digit)
+    require_model("2.10", "model", model)
+    _, (x_test, y_test) = _reference()
+    index = int(index)
+    values = to_array("2.10", "probabilities", probabilities).astype(float)
+    if values.ndim == 2 and values.shape[0] > 1:
+        fail("2.10", f"probabilities has {values.shape[0]} rows.",
+             "Predict the one image: pass x_test_flat[index:index + 1] (a batch of one) and "
+             "take row 0.")
+    values = values.reshape(-1)
+    check_shape("2.10", "probabilities", values, (NUM_CLASSES,), "Ten probabilities, one per digit.")
+    expected = np.asarray(model.predict(flat_scaled(x_test[index:index + 1]), verbose=0))[0]
+    if not close(values, expected, rtol=1e-4, atol=1e-5):
+        if not close(values.sum(), 1.0, rtol=1e-3):
+            fail("2.10", f"the probabilities add up to {values.sum():.3g}, not 1.",
+                 "Use the model's output (model.predict), which ends in softmax.")
+        raw = np.asarray(model.predict(x_test[index:index + 1].reshape(1, -1).astype("float32"),
+                                       verbose=0))[0]
+        if close(values, raw, rtol=1e-4, atol=1e-5):
+            fail("2.10", "these are the probabilities for the unscaled image.",
+                 "Prepare the image like the training data: take it from x_test_flat.")
+        fail("2.10", "probabilities are not the final model's output for test image index.",
+             "Predict x_test_flat[index:index + 1] with the final model of Exercise 2.9.")
+    if not is_number(predicted_digit):
+        fail("2.10", "predicted_digit is not a single number.", "It is one digit, 0..9.")
+    digit = float(np.asarray(predicted_digit))
+    if digit != expected.argmax():
+        if close(digit, expected.max()):
+            fail("2.10", "predicted_digit is the largest probability.",
+                 "The answer is where the largest probability sits: argmax, not max.")
+        if digit == y_test[index]:
+            fail("2.10", "predicted_digit is the true label.",
+                 "Give the model's answer, the position of its largest probability.")
+        fail("2.10", "predicted_digit is not the model's answer.",
+             "Take the position of the largest probability (argmax).")
+    passed("2.10", f"ten probabilities that sum to 1; the model answers {int(digit)}.")
+
+
+# --------------------------------------------------------------------------- 2.11
+
+
+def exercise_2_11(templates: Any, model: Any) -> None:
+    """Exercise 2.11: the Dense layer's weights as ten 28x28 images, ``templates[d]`` for digit d.
+
+    Accepts any way of reading the kernel (``get_weights()[0]``, ``.kernel``, ...) as long as
+    the result has shape (10, 28, 28); rejects reshaping without transposing, the digit axis
+    last, the biases, and flat templates.
+    """
+    __tracebackhide__ = True
+    require_attempt("2.11", templates=templates)
+    require_model("2.11", "model", model)
+    dense = [layer for layer in model.layers if layer.get_weights()]
+    kernel = np.asarray(dense[-1].get_weights()[0])
+    values = to_array("2.11", "templates", templates).astype(float)
+    if values.shape == (28, 28, NUM_CLASSES):
+        fail("2.11", "templates has shape (28, 28, 10): the digit axis is last.",
+             "Put the digit first: one 28x28 image per digit, shape (10, 28, 28).")
+    if values.shape in ((NUM_CLASSES, NUM_PIXELS), (NUM_PIXELS, NUM_CLASSES)):
+        fail("2.11", f"templates has shape {values.shape}: the images are flat.",
+             "Reshape each digit's 784 weights into 28x28.")
+    check_shape("2.11", "templates", values, (NUM_CLASSES, 28, 28),
+                "One 28x28 image per digit, digit 0 first.")
+    if close(values, kernel.T.reshape(NUM_CLASSES, 28, 28), rtol=1e-5, atol=1e-7):
+        passed("2.11", "ten templates, one per digit, each 28x28.")
+        return
+    if close(values, kernel.reshape(NUM_CLASSES, 28, 28), rtol=1e-5, atol=1e-7):
+        fail("2.11", "templates mixes up the digits: the kernel was reshaped as it is.",
+             "The kernel has shape (784, 10), one column per digit: transpose it first so each "
+             "digit's weights form one row, then reshape.")
+    fail("2.11", "templates are not the weights of the final model's Dense layer.",
+         "Read the kernel (the first array of get_weights()) of final_model's Dense layer.")
