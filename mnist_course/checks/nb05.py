@@ -250,10 +250,32 @@ def _check_compiled(exercise: str, model) -> None:
         fail(exercise, f"the loss is {loss}.",
              "Classifying ten digits with one-hot labels: loss='categorical_crossentropy'.")
     metrics = model.get_compile_config().get("metrics") if hasattr(model, "get_compile_config") else None
-    names = [m if isinstance(m, str) else getattr(m, "name", "") for m in (metrics or [])]
+    names = [str(_metric_name(metric)) for metric in _flatten_metrics(metrics)]
     if not any("acc" in str(name).lower() for name in names):
         fail(exercise, "the model does not measure accuracy.",
              "Pass metrics=['accuracy'] to compile, so fit and evaluate report it.")
+
+
+def _flatten_metrics(metrics: Any) -> list:
+    """Compile's metrics as one list (they may be given per output, as a list or a dict)."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, dict) and "class_name" not in metrics:
+        metrics = list(metrics.values())
+    if not isinstance(metrics, (list, tuple)):
+        return [metrics]
+    flat = []
+    for metric in metrics:
+        flat.extend(_flatten_metrics(metric) if isinstance(metric, (list, tuple)) else [metric])
+    return flat
+
+
+def _metric_name(metric: Any) -> str:
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, dict):  # a serialised metric object
+        return metric.get("config", {}).get("name") or metric.get("class_name", "")
+    return getattr(metric, "name", None) or getattr(metric, "__name__", "") or type(metric).__name__
 
 
 def _as_accuracy(exercise: str, name: str, value: Any) -> float:
