@@ -203,6 +203,7 @@ def compare_histories(
     reference: float | None = None,
     reference_label: str = "reference",
     log: bool = False,
+    first_epoch: int = 1,
     ax: Axes | None = None,
 ) -> Axes:
     """Plot one metric per epoch for several training runs, one line each, with a legend.
@@ -210,7 +211,8 @@ def compare_histories(
     ``histories`` maps a label to what ``fit`` returned, to its ``.history`` dict, or to a
     plain list of per-epoch values (then ``metric`` only names the y axis).
     ``reference`` draws a dashed horizontal line (for example the loss of guessing).
-    Epochs are numbered from 1. Introduced in notebook 04.
+    Epochs are numbered from ``first_epoch`` (pass 0 when a list starts with the value
+    before training). Introduced in notebook 04.
 
     Example:
         >>> ax = compare_histories({"a": {"loss": [2.0, 1.0]}, "b": {"loss": [3.0, 0.5]}},
@@ -222,7 +224,7 @@ def compare_histories(
     for label, history in histories.items():
         logs = getattr(history, "history", history)
         values = np.asarray(logs[metric] if isinstance(logs, dict) else logs, dtype=float)
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+        ax.plot(np.arange(first_epoch, first_epoch + len(values)), values, marker="o", label=label)
     if reference is not None:
         ax.axhline(reference, color="gray", linestyle="--", label=reference_label)
     if log:

@@ -178,6 +178,8 @@ def test_shapes_by_hand_mistakes():
 def test_network_many_ways(capsys):
     passes(capsys, check.exercise_5_3, build_cnn)
     passes(capsys, check.exercise_5_3, build_cnn_with_hidden_layer)
+    passes(capsys, check.exercise_5_3, variant(head=lambda: [layers.Dropout(0.25), layers.Flatten(),
+                                                             layers.Dense(10, activation="softmax")]))
     passes(capsys, check.exercise_5_3, variant(head=lambda: [layers.Flatten(), layers.Dropout(0.3),
                                                              layers.Dense(128, activation="relu"),
                                                              layers.Dense(10, activation="softmax")]))

@@ -23,8 +23,11 @@ from mnist_course import mode
 from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
 from mnist_course.data import course_data
 
-#: Test accuracy the momentum baseline (exercise 4.4) must reach in full mode.
-BASELINE_BAR = 0.965
+#: Test accuracy the momentum baseline (exercise 4.4) must reach in full mode. The notebook's
+#: run reaches about 97 %, but the same correct set-up lands anywhere from 95.5 % to 97.2 %
+#: depending on the random seed (measured on seven seeds), so the check asks for 95 %: enough
+#: to tell a correctly trained baseline from one that is not.
+BASELINE_BAR = 0.95
 #: Lowest test accuracies accepted in fast mode (2 epochs on a 10 % sample).
 FAST_FLOOR = {"4.2": 0.30, "4.4": 0.85, "4.5": 0.85, "4.6": 0.50}
 #: In full mode, the best run of the learning-rate sweep must reach at least this.
@@ -229,11 +232,11 @@ def exercise_4_2(history_small_lr: Any) -> None:
     if not _finite_losses(logs):
         fail("4.2", f"at learning rate {rate:g} the loss still becomes NaN.",
              "The run still diverges: try a rate ten times smaller.")
-    (_, _), (x_test, y_test) = _reference()
+    (x_train, _), (x_test, y_test) = _reference()
     if len(logs["loss"]) != mode.epochs(5):
-        fail("4.2", f"the run has {len(logs['loss'])} epochs.",
+        count = len(logs["loss"])
+        fail("4.2", f"the run has {count} epoch{'s' if count != 1 else ''}.",
              "Train for num_epochs = 5 through mode.epochs(num_epochs), like the run above.")
-    (x_train, _), _ = _reference()
     if params.get("steps") not in (None, math.ceil(len(x_train) / 32)):
         fail("4.2", f"each epoch took {params.get('steps')} steps.",
              "Keep batch_size = 32 and all the raw training images, like the run above, so "
@@ -439,7 +442,8 @@ def _pair(statistics: dict, index: int) -> tuple[float, np.ndarray]:
 def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline: Any) -> None:
     """Exercise 4.4: ``build_normalised_mlp()`` gave the notebook's network compiled with
     SGD(learning_rate=0.01, momentum=0.9, nesterov=True), trained 5 epochs, batch 32,
-    ``validation_split=0.3``; its test accuracy is at least 96.5 % in full mode.
+    ``validation_split=0.3``; its test accuracy is at least 95 % in full mode (the notebook's
+    run reaches about 97 %; see :data:`BASELINE_BAR`).
 
     Reads the model from the History, measures its accuracy on ``x_test_std`` itself and
     compares it with ``test_accuracy_baseline`` (a fraction). Rejects a missing momentum or
@@ -467,7 +471,8 @@ def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline:
         fail("4.4", "the run has no validation results.",
              "Pass validation_split=0.3 to fit (and metrics=['accuracy'] to compile).")
     if len(logs["loss"]) != mode.epochs(5):
-        fail("4.4", f"the run has {len(logs['loss'])} epochs.",
+        count = len(logs["loss"])
+        fail("4.4", f"the run has {count} epoch{'s' if count != 1 else ''}.",
              "Train for num_epochs = 5 through mode.epochs(num_epochs).")
     (x_train, _), (_, y_test) = _reference()
     expected_steps = math.ceil(int(len(x_train) * 0.7) / 32)
@@ -552,7 +557,7 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
     if measured <= baseline:
         fail("4.5", f"{', '.join(changes)}: {measured:.2%} does not beat the baseline's {baseline:.2%}.",
              "Try another of the improvements, or tune the one you chose (its learning rate, "
-             "dropout rate or L2 factor).")
+             "dropout rate or L2 factor); dropout and L2 also pay off more with a few more epochs.")
     passed("4.5", f"{', '.join(changes)}: {measured:.2%} beats the baseline's {baseline:.2%}.")
 
 

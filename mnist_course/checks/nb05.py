@@ -159,17 +159,18 @@ def _check_pool(exercise: str, layer) -> None:
         fail(exercise, f"the pooling window is {tuple(layer.pool_size)}.", "Use MaxPooling2D((2, 2)).")
 
 
-def _check_head(exercise: str, layers: list) -> None:
-    """What follows the last pooling layer: Flatten, Dropout, at most one hidden Dense, Dense(10)."""
+def _check_head(exercise: str, layers: list, model) -> None:
+    """What follows the last pooling layer: Flatten, Dropout, at most one hidden Dense, Dense(10).
+    A Dropout may also sit between the pooling and Flatten."""
     __tracebackhide__ = True
     kinds = [_kind(layer) for layer in layers]
     if "Flatten" not in kinds:
         fail(exercise, "there is no Flatten layer.",
              "Add layers.Flatten() after the pooling, so the Dense layer sees one vector per image.")
-    if "Dropout" not in kinds:
+    if not any(_kind(layer) == "Dropout" for layer in model.layers):
         fail(exercise, "there is no Dropout layer.",
              "Add layers.Dropout(...) after Flatten; it switches off random units while training.")
-    for layer in layers:
+    for layer in model.layers:
         if _kind(layer) == "Dropout" and not 0 < layer.rate < 1:
             fail(exercise, f"the dropout rate is {layer.rate}.", "A dropout rate is between 0 and 1, e.g. 0.5.")
     hidden = [layer for layer in layers[:-1] if _kind(layer) == "Dense"]
@@ -197,7 +198,7 @@ def _split_blocks(exercise: str, model, blocks: int) -> list:
     convs = [layer for layer in core if _kind(layer) == "Conv2D"]
     if len(convs) != blocks:
         count = "one convolution" if blocks == 1 else f"{blocks} convolution/pooling blocks"
-        fail(exercise, f"the network has {len(convs)} Conv2D layers.",
+        fail(exercise, f"the network has {len(convs)} Conv2D layer{'s' if len(convs) != 1 else ''}.",
              f"This network has {count}.")
     for index in range(blocks):
         position = "first" if index == 0 else "second"
@@ -225,7 +226,7 @@ def _check_cnn(exercise: str, model) -> None:
     rest = _split_blocks(exercise, model, blocks=1)
     if model.layers[0].filters != 32:
         fail(exercise, f"the convolution has {model.layers[0].filters} filters.", "Use 32 filters.")
-    _check_head(exercise, rest)
+    _check_head(exercise, rest, model)
     _check_final_layer(exercise, model)
 
 
@@ -315,7 +316,8 @@ def _check_run(exercise: str, name: str, logs: dict, params: dict, num_epochs: i
         fail(exercise, f"the loss of {name} became NaN.",
              "Train on the scaled images x_train_4d (0..1); check the learning rate.")
     if len(logs["loss"]) != mode.epochs(num_epochs):
-        fail(exercise, f"{name} ran {len(logs['loss'])} epochs.",
+        count = len(logs["loss"])
+        fail(exercise, f"{name} ran {count} epoch{'s' if count != 1 else ''}.",
              f"Train with num_epochs = {num_epochs} through mode.epochs(num_epochs).")
     if batch_size is not None:
         (x_train, _), _ = _reference()
@@ -401,12 +403,13 @@ def exercise_5_2(conv_shape: Any, pool_shape: Any, flat_size: Any) -> None:
         if len(conv) == 3 and conv[0] == 32:
             fail("5.2", "conv_shape puts the channels first.", CHANNELS_LAST)
         if len(conv) == 3 and conv[2] != 32:
-            fail("5.2", f"conv_shape has {conv[2]} channels.", "There is one channel per filter.")
+            fail("5.2", f"conv_shape has {conv[2]} channel{'s' if conv[2] != 1 else ''}.",
+                 "There is one channel per filter.")
         fail("5.2", "conv_shape is not right.",
              "Each side shrinks by kernel size minus one (28 - 3 + 1); the channels are the filters.")
     if pool != (13, 13, 32):
         if len(pool) == 3 and pool[:2] == (13, 13):
-            fail("5.2", f"pool_shape has {pool[2]} channels.",
+            fail("5.2", f"pool_shape has {pool[2]} channel{'s' if pool[2] != 1 else ''}.",
                  "Pooling works on each channel separately: it keeps the number of channels.")
         if len(pool) == 3 and pool[:2] == (14, 14):
             fail("5.2", "pool_shape halves the input image, not the convolution's output.",
@@ -480,10 +483,6 @@ def exercise_5_3(build_cnn: Any) -> None:
     if models[0] is models[1]:
         fail("5.3", "build_cnn returns the same model object twice.",
              "Build a new model inside the function each time it is called.")
-    shapes = [tuple(layer.output.shape)[1:] for layer in models[0].layers[:3]]
-    if shapes != [(26, 26, 32), (13, 13, 32), (5408,)]:
-        fail("5.3", f"the first three layers give {shapes}.",
-             "Compare with the shapes you worked out in exercise 5.2.")
     passed("5.3", f"the network has the expected layers and {models[0].count_params():,} parameters.")
 
 
@@ -655,7 +654,7 @@ def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any) -> None:
     model, logs, _ = _history_parts("5.7", history_deeper, "history_deeper")
     _check_input("5.7", model)
     rest = _split_blocks("5.7", model, blocks=2)
-    _check_head("5.7", rest)
+    _check_head("5.7", rest, model)
     _check_final_layer("5.7", model)
     if not np.all(np.isfinite(np.asarray(logs["loss"], dtype=float))):
         fail("5.7", "the loss became NaN.", "Lower the learning rate of the optimizer in build_deeper_cnn.")
