@@ -315,12 +315,32 @@ def _classify(student: np.ndarray, raw: np.ndarray, statistics: dict) -> str:
     return "other"
 
 
+def _pixel_sums(images: np.ndarray, chunk: int = 5000) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-pixel sums and sums of squares (float64), a few thousand images at a time."""
+    flat = images.reshape(len(images), -1)
+    total = np.zeros(flat.shape[1])
+    squares = np.zeros(flat.shape[1])
+    for start in range(0, len(flat), chunk):
+        block = flat[start:start + chunk].astype(np.float64)
+        total += block.sum(axis=0)
+        squares += (block ** 2).sum(axis=0)
+    return total, squares, len(flat)
+
+
 def _statistics(x_train: np.ndarray, x_test: np.ndarray) -> dict:
-    sources = {"train": _flat(x_train), "test": _flat(x_test)}
-    sources["whole"] = np.concatenate([sources["train"], sources["test"]])
-    return {name: ((float(values.mean()), float(values.std())),
-                   (values.mean(axis=0), values.std(axis=0)))
-            for name, values in sources.items()}
+    """Global (mean, std) and per-pixel (means, stds) of the training set, the test set and
+    both together, in 0..255 units, without copying the whole data set."""
+    sums = {"train": _pixel_sums(x_train), "test": _pixel_sums(x_test)}
+    sums["whole"] = tuple(a + b for a, b in zip(sums["train"], sums["test"]))
+    statistics = {}
+    for name, (total, squares, count) in sums.items():
+        pixel_means = total / count
+        pixel_stds = np.sqrt(np.maximum(squares / count - pixel_means ** 2, 0))
+        pixel_stds[pixel_stds < 1e-6] = 0.0
+        mean = total.sum() / (count * len(total))
+        std = float(np.sqrt(max(squares.sum() / (count * len(total)) - mean ** 2, 0)))
+        statistics[name] = ((float(mean), std), (pixel_means, pixel_stds))
+    return statistics
 
 
 def _check_statistic(name: str, value: Any, expected_global: float, expected_pixels: np.ndarray,
