@@ -350,3 +350,99 @@ def show_signed_images(
     if shown is not None:
         figure.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="value", extend="both")
     return figure
+
+
+def show_channels(
+    array: np.ndarray,
+    *,
+    title: str | None = None,
+    ncols: int = 8,
+    cmap: str | None = None,
+    symmetric: bool = False,
+    size: float = 0.9,
+) -> Figure:
+    """Show every channel of a channels-last array as its own small image, numbered from 1.
+
+    Takes what Keras gives: one image's activations ``(height, width, channels)`` or
+    ``(1, height, width, channels)``, or a Conv2D kernel ``(height, width, 1, filters)``.
+    With ``symmetric=True`` each image gets a colour scale centred on 0 (blue below, red
+    above), which suits weights; otherwise a sequential scale. Introduced in notebook 05.
+
+    Example:
+        >>> figure = show_channels(np.zeros((3, 3, 1, 32)), title="Filters", symmetric=True)
+        >>> len(figure.axes)
+        32
+    """
+    array = np.asarray(array, dtype=float)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    elif array.ndim == 4 and array.shape[2] == 1:
+        array = array[:, :, 0, :]
+    if array.ndim != 3:
+        raise ValueError(
+            "show_channels wants (height, width, channels), (1, height, width, channels) or a "
+            f"Conv2D kernel (height, width, 1, filters); got shape {array.shape}."
+        )
+    channels = np.moveaxis(array, -1, 0)
+    count = len(channels)
+    ncols = max(1, min(ncols, count))
+    nrows = -(-count // ncols)
+    figure = plt.figure(figsize=(size * ncols, (size + 0.3) * nrows + 0.5))
+    axes = figure.subplots(nrows, ncols, squeeze=False)
+    cmap = cmap or ("RdBu_r" if symmetric else "viridis")
+    for index, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if index < count:
+            image = channels[index]
+            if symmetric:
+                limit = float(np.max(np.abs(image))) or 1.0
+                ax.imshow(image, cmap=cmap, vmin=-limit, vmax=limit)
+            else:
+                ax.imshow(image, cmap=cmap)
+            ax.set_title(str(index + 1), fontsize="x-small")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def compare_histories(
+    histories: dict,
+    metric: str = "loss",
+    *,
+    title: str | None = None,
+    reference: float | None = None,
+    reference_label: str = "reference",
+    log: bool = False,
+    first_epoch: int = 1,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot one metric per epoch for several training runs, one line each, with a legend.
+
+    ``histories`` maps a label to what ``fit`` returned, to its ``.history`` dict, or to a
+    plain list of per-epoch values (then ``metric`` only names the y axis).
+    ``reference`` draws a dashed horizontal line (for example the loss of guessing).
+    Epochs are numbered from ``first_epoch`` (pass 0 when a list starts with the value
+    before training). Introduced in notebook 04.
+
+    Example:
+        >>> ax = compare_histories({"a": {"loss": [2.0, 1.0]}, "b": {"loss": [3.0, 0.5]}},
+        ...                        reference=2.3, reference_label="guessing")
+        >>> ax.get_ylabel()
+        'loss'
+    """
+    ax = ax or plt.figure(figsize=(6.5, 3.8)).gca()
+    for label, history in histories.items():
+        logs = getattr(history, "history", history)
+        values = np.asarray(logs[metric] if isinstance(logs, dict) else logs, dtype=float)
+        ax.plot(np.arange(first_epoch, first_epoch + len(values)), values, marker="o", label=label)
+    if reference is not None:
+        ax.axhline(reference, color="gray", linestyle="--", label=reference_label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title or f"{metric} per epoch")
+    ax.set_xlabel("Epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize="small")
+    return ax
