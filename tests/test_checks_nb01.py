@@ -8,26 +8,16 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mnist_course.checks import CheckFailed, NotAttempted
+from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb01 as check
+
+from checking import fails, passes
 
 
 @pytest.fixture(scope="module")
 def arrays(course_data):
     (x_train, y_train), (x_test, y_test) = course_data.train, course_data.test
     return x_train, y_train, x_test, y_test
-
-
-def passes(capsys, call, *args):
-    call(*args)
-    assert capsys.readouterr().out.startswith("✔ Exercise")
-
-
-def fails(call, *args, hint):
-    with pytest.raises(CheckFailed, match=hint) as caught:
-        call(*args)
-    assert "Hint:" in str(caught.value)
-    return str(caught.value)
 
 
 @pytest.mark.parametrize("function, nargs", [(check.exercise_1_1, 1), (check.exercise_1_2, 1),

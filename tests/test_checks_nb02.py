@@ -9,23 +9,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from mnist_course.checks import CheckFailed, NotAttempted
+from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb02 as check
+
+from checking import fails, passes
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
-
-
-def passes(capsys, call, *args):
-    call(*args)
-    assert capsys.readouterr().out.startswith("✔ Exercise")
-
-
-def fails(call, *args, hint):
-    with pytest.raises(CheckFailed, match=hint) as caught:
-        call(*args)
-    assert "Hint:" in str(caught.value)
-    return str(caught.value)
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from mnist_course.checks import CheckFailed, NotAttempted
+from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb04 as check
 
 keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
+
+from checking import fails, passes
 
 pytestmark = pytest.mark.usefixtures("fast_mode")
 
@@ -40,18 +42,6 @@ def data(fast_mode):
         "y_test_onehot": keras.utils.to_categorical(y_test, 10),
         "x_train_std": (x_train_flat - mean) / std, "x_test_std": (x_test_flat - mean) / std,
     }
-
-
-def passes(capsys, call, *args):
-    call(*args)
-    assert capsys.readouterr().out.startswith("✔ Exercise")
-
-
-def fails(call, *args, hint):
-    with pytest.raises(CheckFailed, match=hint) as caught:
-        call(*args)
-    assert "Hint:" in str(caught.value)
-    return str(caught.value)
 
 
 def mlp(optimizer, hidden=(128, 128, 128), extra=None):

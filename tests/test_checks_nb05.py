@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_course.checks import CheckFailed, NotAttempted
+from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb05 as check
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 from keras import layers  # noqa: E402
+
+from checking import fails, passes
 
 pytestmark = pytest.mark.usefixtures("fast_mode")
 
@@ -38,18 +40,6 @@ def data(fast_mode):
         "y_train_onehot": keras.utils.to_categorical(y_train, 10),
         "y_test_onehot": keras.utils.to_categorical(y_test, 10),
     }
-
-
-def passes(capsys, call, *args):
-    call(*args)
-    assert capsys.readouterr().out.startswith("✔ Exercise")
-
-
-def fails(call, *args, hint):
-    with pytest.raises(CheckFailed, match=hint) as caught:
-        call(*args)
-    assert "Hint:" in str(caught.value)
-    return str(caught.value)
 
 
 def build_cnn(optimizer="adam"):

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import classification_report, confusion_matrix, precision_recall_fscore_support
 
-from mnist_course.checks import CheckFailed, NotAttempted
+from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb06 as check
+
+from checking import fails, passes
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +38,6 @@ def confusion(y_true, y_pred):
     for true, predicted in zip(y_true, y_pred):
         matrix[true, predicted] += 1
     return matrix
-
-
-def passes(capsys, call, *args):
-    call(*args)
-    assert capsys.readouterr().out.startswith("✔ Exercise")
-
-
-def fails(call, *args, hint):
-    with pytest.raises(CheckFailed, match=hint) as caught:
-        call(*args)
-    assert "Hint:" in str(caught.value)
-    return str(caught.value)
 
 
 @pytest.mark.parametrize("function, nargs", [(check.exercise_6_1, 1), (check.exercise_6_2, 2),

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import precision_score, recall_score
 
-from mnist_course.checks import CheckFailed, NotAttempted
+from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb07 as check
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 from mnist_course.images import draw_digit, to_mnist
+
+from checking import fails, passes
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -57,18 +59,6 @@ def flat_copy(fashion_model):
     flat.layers[1].set_weights(fashion_model.layers[1].get_weights())
     flat.layers[2].set_weights(fashion_model.layers[2].get_weights())
     return flat
-
-
-def passes(capsys, call, *args):
-    call(*args)
-    assert capsys.readouterr().out.startswith("✔ Exercise")
-
-
-def fails(call, *args, hint):
-    with pytest.raises(CheckFailed, match=hint) as caught:
-        call(*args)
-    assert "Hint:" in str(caught.value)
-    return str(caught.value)
 
 
 @pytest.mark.parametrize("function, nargs, extra", [

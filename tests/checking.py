@@ -1,0 +1,21 @@
+"""Assertions shared by the check tests (tests/test_checks_nbNN.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnist_course.checks import CheckFailed
+
+
+def passes(capsys, call, *args):
+    """Assert that a check accepts ``args``: it prints its one-line confirmation."""
+    call(*args)
+    assert capsys.readouterr().out.startswith("✔ Exercise")
+
+
+def fails(call, *args, hint):
+    """Assert that a check rejects ``args`` with a hint matching ``hint``; return the message."""
+    with pytest.raises(CheckFailed, match=hint) as caught:
+        call(*args)
+    assert "Hint:" in str(caught.value)
+    return str(caught.value)
