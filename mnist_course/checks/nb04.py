@@ -21,6 +21,7 @@ import numpy as np
 
 from mnist_course import mode
 from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._keras import activation_name, as_accuracy, history_parts
 from mnist_course.data import course_data
 
 #: Test accuracy the momentum baseline (exercise 4.4) must reach in full mode. The notebook's
@@ -53,26 +54,11 @@ def _flat(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float64)
 
 
-def _history_parts(exercise: str, history: Any, name: str):
-    """The model, the per-epoch logs and the run's parameters from a Keras History."""
-    __tracebackhide__ = True
-    logs = getattr(history, "history", None)
-    if not isinstance(logs, dict) or "loss" not in logs:
-        what = "a model" if hasattr(history, "fit") else type(history).__name__
-        fail(exercise, f"{name} is {what}, not the History that fit returns.",
-             f"Write {name} = model.fit(...): fit returns a History object.")
-    model = getattr(history, "model", None)
-    if model is None or not hasattr(model, "layers"):
-        fail(exercise, f"{name} has no model attached.",
-             f"Use the History returned by model.fit(...) itself, not a copy of its dict.")
-    return model, logs, dict(getattr(history, "params", {}) or {})
-
-
 def _dense_layers(model) -> list:
     return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
 
 
-def _activation(layer) -> str:
+def activation_name(layer) -> str:
     activation = getattr(layer, "activation", None)
     return getattr(activation, "__name__", str(activation))
 
@@ -86,12 +72,12 @@ def _check_mlp(exercise: str, model, *, extras_allowed: bool) -> None:
         fail(exercise, f"the model's input shape is {input_shape}, not (784,).",
              "Start the network with keras.Input(shape=(784,)) and feed it flat images.")
     dense = _dense_layers(model)
-    if not dense or dense[-1].units != 10 or _activation(dense[-1]) != "softmax":
+    if not dense or dense[-1].units != 10 or activation_name(dense[-1]) != "softmax":
         fail(exercise, "the last layer is not a Dense layer of 10 units with softmax.",
              "The output layer gives one probability per digit: Dense(10, activation='softmax').")
     if extras_allowed:
         return
-    hidden = [(layer.units, _activation(layer)) for layer in dense[:-1]]
+    hidden = [(layer.units, activation_name(layer)) for layer in dense[:-1]]
     if hidden != [(units, "relu") for units in HIDDEN_UNITS]:
         fail(exercise, f"the hidden layers are {hidden or 'missing'}.",
              "Use the notebook's network: three Dense(128, activation='relu') layers, then "
@@ -111,7 +97,7 @@ def _optimizer(model) -> tuple[str, dict]:
     return type(optimizer).__name__, config
 
 
-def _as_accuracy(exercise: str, name: str, value: Any) -> float:
+def as_accuracy(exercise: str, name: str, value: Any) -> float:
     __tracebackhide__ = True
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(map(is_number, value)):
         fail(exercise, f"{name} holds two numbers, probably the loss and the accuracy.",
@@ -165,7 +151,7 @@ def exercise_4_1(history: Any, chance_loss: Any, diverged: Any) -> None:
     """
     __tracebackhide__ = True
     require_attempt("4.1", chance_loss=chance_loss, diverged=diverged)
-    _, logs, _ = _history_parts("4.1", history, "history_raw")
+    _, logs, _ = history_parts("4.1", history, "history_raw")
     if not is_number(chance_loss):
         fail("4.1", "chance_loss is not a single number.",
              "The loss of one prediction that gives each of the 10 digits the same probability.")
@@ -216,7 +202,7 @@ def exercise_4_2(history_small_lr: Any) -> None:
     """
     __tracebackhide__ = True
     require_attempt("4.2", history_small_lr=history_small_lr)
-    model, logs, params = _history_parts("4.2", history_small_lr, "history_small_lr")
+    model, logs, params = history_parts("4.2", history_small_lr, "history_small_lr")
     _check_mlp("4.2", model, extras_allowed=False)
     name, config = _optimizer(model)
     if name != "SGD":
@@ -472,7 +458,7 @@ def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline:
     __tracebackhide__ = True
     require_attempt("4.4", history_baseline=history_baseline, x_test_std=x_test_std,
                     test_accuracy_baseline=test_accuracy_baseline)
-    model, logs, params = _history_parts("4.4", history_baseline, "history_baseline")
+    model, logs, params = history_parts("4.4", history_baseline, "history_baseline")
     _check_mlp("4.4", model, extras_allowed=False)
     name, config = _optimizer(model)
     if name != "SGD":
@@ -499,7 +485,7 @@ def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline:
     if params.get("steps") not in (None, expected_steps):
         fail("4.4", f"each epoch took {params.get('steps')} steps.",
              "Use batch_size = 32 and validation_split = 0.3 on the whole standardised training set.")
-    reported = _as_accuracy("4.4", "test_accuracy_baseline", test_accuracy_baseline)
+    reported = as_accuracy("4.4", "test_accuracy_baseline", test_accuracy_baseline)
     measured = _measured_accuracy("4.4", model, x_test_std, y_test)
     _check_reported("4.4", "test_accuracy_baseline", reported, measured)
     bar = FAST_FLOOR["4.4"] if _fast() else BASELINE_BAR
@@ -529,7 +515,7 @@ def _describe_changes(model) -> list[str]:
     dense = _dense_layers(model)
     if any(getattr(layer, "kernel_regularizer", None) is not None for layer in dense):
         changes.append("weight regularisation")
-    hidden = [(layer.units, _activation(layer)) for layer in dense[:-1]]
+    hidden = [(layer.units, activation_name(layer)) for layer in dense[:-1]]
     if hidden != [(units, "relu") for units in HIDDEN_UNITS]:
         changes.append("different hidden layers")
     return changes
@@ -549,7 +535,7 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
     require_attempt("4.5", history_better=history_better, x_test_std=x_test_std,
                     test_accuracy_better=test_accuracy_better,
                     test_accuracy_baseline=test_accuracy_baseline)
-    model, logs, _ = _history_parts("4.5", history_better, "history_better")
+    model, logs, _ = history_parts("4.5", history_better, "history_better")
     _check_mlp("4.5", model, extras_allowed=True)
     changes = _describe_changes(model)
     if not changes:
@@ -563,8 +549,8 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
         fail("4.5", "the run has no validation results.",
              "Keep validation_split=0.3 like the baseline, so both learn from the same images.")
     (_, _), (_, y_test) = _reference()
-    baseline = _as_accuracy("4.5", "test_accuracy_baseline", test_accuracy_baseline)
-    reported = _as_accuracy("4.5", "test_accuracy_better", test_accuracy_better)
+    baseline = as_accuracy("4.5", "test_accuracy_baseline", test_accuracy_baseline)
+    reported = as_accuracy("4.5", "test_accuracy_better", test_accuracy_better)
     measured = _measured_accuracy("4.5", model, x_test_std, y_test)
     _check_reported("4.5", "test_accuracy_better", reported, measured)
     if _fast():

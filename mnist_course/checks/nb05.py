@@ -21,6 +21,7 @@ import numpy as np
 
 from mnist_course import mode
 from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._keras import activation_name, as_accuracy, history_parts
 from mnist_course.data import course_data
 
 #: Full-mode test accuracy bars.
@@ -72,21 +73,7 @@ def _as_shape(value: Any) -> tuple | None:
     return None
 
 
-def _history_parts(exercise: str, history: Any, name: str):
-    __tracebackhide__ = True
-    logs = getattr(history, "history", None)
-    if not isinstance(logs, dict) or "loss" not in logs:
-        what = "a model" if hasattr(history, "fit") else type(history).__name__
-        fail(exercise, f"{name} is {what}, not the History that fit returns.",
-             f"Write {name} = model.fit(...): fit returns a History object.")
-    model = getattr(history, "model", None)
-    if model is None or not hasattr(model, "layers"):
-        fail(exercise, f"{name} has no model attached.",
-             "Use the History returned by model.fit(...) itself, not a copy of its dict.")
-    return model, logs, dict(getattr(history, "params", {}) or {})
-
-
-def _activation(layer) -> str:
+def activation_name(layer) -> str:
     activation = getattr(layer, "activation", None)
     return getattr(activation, "__name__", str(activation))
 
@@ -122,7 +109,7 @@ def _check_input(exercise: str, model) -> None:
 def _check_final_layer(exercise: str, model) -> None:
     __tracebackhide__ = True
     last = model.layers[-1]
-    if _kind(last) != "Dense" or last.units != 10 or _activation(last) != "softmax":
+    if _kind(last) != "Dense" or last.units != 10 or activation_name(last) != "softmax":
         fail(exercise, "the last layer is not Dense(10, activation='softmax').",
              "The network ends with one probability per digit.")
     if len(tuple(model.outputs[0].shape)) != 2:
@@ -143,8 +130,8 @@ def _check_conv(exercise: str, layer, position: str) -> None:
     if layer.padding != "valid":
         fail(exercise, f"the convolution uses padding='{layer.padding}'.",
              "Keep the default padding ('valid'), so each 3x3 window lies inside the image.")
-    if _activation(layer) != "relu":
-        fail(exercise, f"the convolution's activation is {_activation(layer)}.",
+    if activation_name(layer) != "relu":
+        fail(exercise, f"the convolution's activation is {activation_name(layer)}.",
              "Give Conv2D activation='relu'.")
     if getattr(layer, "data_format", "channels_last") != "channels_last":
         fail(exercise, "the convolution is set to channels first.", CHANNELS_LAST)
@@ -178,8 +165,8 @@ def _check_head(exercise: str, layers: list, model) -> None:
         fail(exercise, f"there are {len(hidden)} hidden Dense layers.",
              "Use at most one hidden Dense layer (such as Dense(100, activation='relu')) before the output.")
     for layer in hidden:
-        if _activation(layer) != "relu":
-            fail(exercise, f"the hidden Dense layer uses {_activation(layer)}.",
+        if activation_name(layer) != "relu":
+            fail(exercise, f"the hidden Dense layer uses {activation_name(layer)}.",
                  "Give the hidden Dense layer activation='relu'.")
     allowed = {"Flatten", "Dropout", "Dense"}
     others = [kind for kind in kinds if kind not in allowed]
@@ -279,7 +266,7 @@ def _metric_name(metric: Any) -> str:
     return getattr(metric, "name", None) or getattr(metric, "__name__", "") or type(metric).__name__
 
 
-def _as_accuracy(exercise: str, name: str, value: Any) -> float:
+def as_accuracy(exercise: str, name: str, value: Any) -> float:
     __tracebackhide__ = True
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(map(is_number, value)):
         fail(exercise, f"{name} holds two numbers, probably the loss and the accuracy.",
@@ -519,12 +506,12 @@ def exercise_5_4(history_sgd: Any, history_adam: Any, test_accuracy_sgd: Any,
     results = {}
     for label, history, value, optimizer in (("history_sgd", history_sgd, test_accuracy_sgd, "SGD"),
                                              ("history_adam", history_adam, test_accuracy_adam, "Adam")):
-        model, logs, params = _history_parts("5.4", history, label)
+        model, logs, params = history_parts("5.4", history, label)
         _check_cnn("5.4", model)
         _check_optimizer("5.4", model, label, optimizer)
         _check_run("5.4", label, logs, params, num_epochs=10)
         name = "test_accuracy_" + optimizer.lower()
-        reported = _as_accuracy("5.4", name, value)
+        reported = as_accuracy("5.4", name, value)
         measured = _test_accuracy(model)
         _check_reported("5.4", name, reported, measured)
         results[optimizer] = measured
@@ -651,14 +638,14 @@ def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any) -> None:
     """
     __tracebackhide__ = True
     require_attempt("5.7", history_deeper=history_deeper, test_accuracy_deeper=test_accuracy_deeper)
-    model, logs, _ = _history_parts("5.7", history_deeper, "history_deeper")
+    model, logs, _ = history_parts("5.7", history_deeper, "history_deeper")
     _check_input("5.7", model)
     rest = _split_blocks("5.7", model, blocks=2)
     _check_head("5.7", rest, model)
     _check_final_layer("5.7", model)
     if not np.all(np.isfinite(np.asarray(logs["loss"], dtype=float))):
         fail("5.7", "the loss became NaN.", "Lower the learning rate of the optimizer in build_deeper_cnn.")
-    reported = _as_accuracy("5.7", "test_accuracy_deeper", test_accuracy_deeper)
+    reported = as_accuracy("5.7", "test_accuracy_deeper", test_accuracy_deeper)
     measured = _test_accuracy(model)
     _check_reported("5.7", "test_accuracy_deeper", reported, measured)
     needed = FAST_FLOOR["deeper"] if _fast() else DEEPER_BAR
