@@ -58,11 +58,6 @@ def _dense_layers(model) -> list:
     return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
 
 
-def activation_name(layer) -> str:
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", str(activation))
-
-
 def _check_mlp(exercise: str, model, *, extras_allowed: bool) -> None:
     """A 784-input MLP ending in Dense(10, softmax); with ``extras_allowed=False`` exactly
     the notebook's three hidden Dense(128, relu) layers and nothing else."""
@@ -95,23 +90,6 @@ def _optimizer(model) -> tuple[str, dict]:
     config = optimizer.get_config()
     config["learning_rate"] = float(np.asarray(optimizer.learning_rate))
     return type(optimizer).__name__, config
-
-
-def as_accuracy(exercise: str, name: str, value: Any) -> float:
-    __tracebackhide__ = True
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(map(is_number, value)):
-        fail(exercise, f"{name} holds two numbers, probably the loss and the accuracy.",
-             "evaluate returns [loss, accuracy]: keep the second one.")
-    if not is_number(value):
-        fail(exercise, f"{name} is not a single number.",
-             "Store the test accuracy, a number between 0 and 1.")
-    value = float(np.asarray(value))
-    if 1 < value <= 100:
-        fail(exercise, f"{name} is {value:g}: a percentage.", "Keep accuracies as fractions (0..1).")
-    if not 0 <= value <= 1:
-        fail(exercise, f"{name} is {value:g}, not an accuracy between 0 and 1.",
-             "Take the accuracy that model.evaluate returns, not the loss.")
-    return value
 
 
 def _measured_accuracy(exercise: str, model, x_test_input: Any, y_test: np.ndarray) -> float:

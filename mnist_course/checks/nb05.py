@@ -73,11 +73,6 @@ def _as_shape(value: Any) -> tuple | None:
     return None
 
 
-def activation_name(layer) -> str:
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", str(activation))
-
-
 def _kind(layer) -> str:
     return type(layer).__name__
 
@@ -264,22 +259,6 @@ def _metric_name(metric: Any) -> str:
     if isinstance(metric, dict):  # a serialised metric object
         return metric.get("config", {}).get("name") or metric.get("class_name", "")
     return getattr(metric, "name", None) or getattr(metric, "__name__", "") or type(metric).__name__
-
-
-def as_accuracy(exercise: str, name: str, value: Any) -> float:
-    __tracebackhide__ = True
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(map(is_number, value)):
-        fail(exercise, f"{name} holds two numbers, probably the loss and the accuracy.",
-             "evaluate returns [loss, accuracy]: keep the second one.")
-    if not is_number(value):
-        fail(exercise, f"{name} is not a single number.", "Store the test accuracy, a number between 0 and 1.")
-    value = float(np.asarray(value))
-    if 1 < value <= 100:
-        fail(exercise, f"{name} is {value:g}: a percentage.", "Keep accuracies as fractions (0..1).")
-    if not 0 <= value <= 1:
-        fail(exercise, f"{name} is {value:g}, not an accuracy between 0 and 1.",
-             "Take the accuracy that model.evaluate returns, not the loss.")
-    return value
 
 
 def _test_accuracy(model) -> float:
