@@ -20,6 +20,23 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+#: The widest figure (inches) that fits a notebook column at the course's 90 dpi: 900 px.
+#: A wider figure is scaled down by the front end, and its titles with it.
+MAX_WIDTH = 10.0
+
+
+def _grid(count: int, ncols: int, size: float, title_room: float, *, extra_width: float = 0.0,
+          extra_height: float = 0.5, figure: Figure | None = None) -> tuple[Figure, np.ndarray]:
+    """A figure of ``count`` panels, ``ncols`` a row, each ``size`` inches wide unless that
+    would make the figure wider than :data:`MAX_WIDTH` (then the panels shrink to fit)."""
+    ncols = max(1, min(ncols, count))
+    nrows = -(-count // ncols)
+    size = min(size, (MAX_WIDTH - extra_width) / ncols)
+    if figure is None:
+        figure = plt.figure(figsize=(size * ncols + extra_width,
+                                     (size + title_room) * nrows + extra_height))
+    return figure, figure.subplots(nrows, ncols, squeeze=False)
+
 
 def show_images(
     images: np.ndarray,
@@ -50,12 +67,8 @@ def show_images(
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"{len(images)} images but {len(titles)} titles: give one title each.")
     count = len(images)
-    ncols = max(1, min(ncols, count))
-    nrows = -(-count // ncols)
     title_room = 0.35 if titles is not None else 0.0
-    if figure is None:
-        figure = plt.figure(figsize=(size * ncols, (size + title_room) * nrows + 0.5))
-    axes = figure.subplots(nrows, ncols, squeeze=False)
+    figure, axes = _grid(count, ncols, size, title_room, figure=figure)
     for index, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if index < count:
@@ -271,11 +284,8 @@ def show_pictures(
     if titles is not None and len(titles) != len(pictures):
         raise ValueError(f"{len(pictures)} pictures but {len(titles)} titles: give one title each.")
     count = len(pictures)
-    ncols = max(1, min(ncols, count))
-    nrows = -(-count // ncols)
     title_room = 0.45 if titles is not None else 0.0
-    figure = plt.figure(figsize=(size * ncols, (size + title_room) * nrows + 0.5))
-    axes = figure.subplots(nrows, ncols, squeeze=False)
+    figure, axes = _grid(count, ncols, size, title_room)
     for index, ax in enumerate(axes.flat):
         if index >= count:
             ax.set_axis_off()
@@ -330,13 +340,10 @@ def show_signed_images(
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"{len(images)} images but {len(titles)} titles: give one title each.")
     count = len(images)
-    ncols = max(1, min(ncols, count))
-    nrows = -(-count // ncols)
     if limit is None:
         limit = float(np.percentile(np.abs(images), 99)) or float(np.abs(images).max()) or 1.0
     title_room = 0.35 if titles is not None else 0.0
-    figure = plt.figure(figsize=(size * ncols + 0.8, (size + title_room) * nrows + 0.6))
-    axes = figure.subplots(nrows, ncols, squeeze=False)
+    figure, axes = _grid(count, ncols, size, title_room, extra_width=0.8, extra_height=0.6)
     shown = None
     for index, ax in enumerate(axes.flat):
         ax.set_axis_off()
@@ -385,10 +392,7 @@ def show_channels(
         )
     channels = np.moveaxis(array, -1, 0)
     count = len(channels)
-    ncols = max(1, min(ncols, count))
-    nrows = -(-count // ncols)
-    figure = plt.figure(figsize=(size * ncols, (size + 0.3) * nrows + 0.5))
-    axes = figure.subplots(nrows, ncols, squeeze=False)
+    figure, axes = _grid(count, ncols, size, 0.3)
     cmap = cmap or ("RdBu_r" if symmetric else "viridis")
     for index, ax in enumerate(axes.flat):
         ax.set_axis_off()
