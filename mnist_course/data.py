@@ -76,7 +76,7 @@ class Source:
     Example:
         >>> source = Source(Path("/data/mnist.npz"), "the environment variable MNIST_COURSE_DATA")
         >>> str(source), source.short
-        ('/data/mnist.npz (found through the environment variable MNIST_COURSE_DATA)', 'MNIST_COURSE_DATA file')
+        ('/data/mnist.npz (found through the environment variable MNIST_COURSE_DATA)', 'MNIST_COURSE_DATA')
     """
 
     location: Path
@@ -87,16 +87,16 @@ class Source:
 
     @property
     def short(self) -> str:
-        """A few words for the setup line: "MNIST_COURSE_DATA", "Keras cache", "download"..."""
+        """A few words for the setup line: "MNIST_COURSE_DATA", "Keras cache", "downloaded"..."""
         if self.how.startswith("the environment variable "):
-            return self.how.removeprefix("the environment variable ") + " file"
+            return self.how.removeprefix("the environment variable ")
         return _SHORT_SOURCES.get(self.how, self.how)
 
 
 _SHORT_SOURCES = {
     "the path passed in": "your path",
     "Keras's cache": "Keras cache",
-    "a download through Keras": "download",
+    "a download through Keras": "downloaded",
     "Debian's dataset-fashion-mnist package": "Debian package",
 }
 

@@ -72,10 +72,10 @@ def setup_line(title: str, n_train: int, n_test: int, origin: str, seed: int, fa
 
     Example:
         >>> setup_line("MNIST", 60000, 10000, "Keras cache", 42, fast=False)
-        'MNIST: 60,000 training and 10,000 test images (from Keras cache). Seed 42.'
+        'MNIST: 60,000 training, 10,000 test images (Keras cache); seed 42'
     """
-    line = f"{title}: {n_train:,} training and {n_test:,} test images (from {origin}). Seed {seed}."
-    return line + (" Fast mode." if fast else "")
+    line = f"{title}: {n_train:,} training, {n_test:,} test images ({origin}); seed {seed}"
+    return line + ("; fast mode" if fast else "")
 
 
 def _quiet_logs() -> None:

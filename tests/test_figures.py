@@ -1,5 +1,5 @@
 """Every figure of the course fits an ordinary notebook column (900 px at the course's 90 dpi),
-so no front end scales it down and its titles stay legible."""
+so no front end scales it down and its titles stay legible; the setup line fits one line."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "accuracy": [0.7, 0.9],
 FIGURES = {
     "01 mean images": lambda: plots.show_images(digits[:10], titles=[f"mean of {d}" for d in range(10)],
                                                 size=1.3, title="The average training image of each digit"),
+    "01 grid of 100 (a mosaic)": lambda: plots.show_images(
+        np.concatenate([digits] * 10), titles=[str(d % 10) for d in range(100)],
+        title="100 random training digits and their labels"),
     "06 confused pairs": lambda: plots.show_images(digits, titles=[f"#{i}" for i in range(1000, 1010)],
                                                    size=1.2, title="The most confused pair"),
     "07 fashion means": lambda: plots.show_images(digits[:10], titles=FASHION, size=1.25, title="Means"),
@@ -92,3 +95,34 @@ def test_notebook_figsizes_fit_the_column(path):
             except (ValueError, SyntaxError):
                 continue
             assert width <= plots.MAX_WIDTH, f"{path.name}: figsize width {width} in > {plots.MAX_WIDTH}"
+
+
+def test_a_big_grid_is_one_mosaic():
+    figure = plots.show_images(np.concatenate([digits] * 10), titles=[str(d % 10) for d in range(100)])
+    assert len(figure.axes) == 1 and len(figure.axes[0].texts) == 100
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("how", [
+    "the path passed in", "the environment variable MNIST_COURSE_DATA",
+    "the environment variable MNIST_COURSE_FASHION_DATA", "Keras's cache",
+    "a download through Keras", "Debian's dataset-fashion-mnist package"])
+def test_the_setup_line_fits_one_line_of_a_notebook(how):
+    from pathlib import Path
+
+    from mnist_course.data import Source
+    from mnist_course.setup import setup_line
+
+    source = Source(Path("/a/very/long/path/that/would/wrap/in/a/notebook/column/mnist.npz"), how)
+    assert "/" not in source.short and len(source.short) <= 30
+    for title in ("MNIST", "Fashion-MNIST"):
+        for n_train, n_test, fast in ((60000, 10000, False), (6000, 1000, True)):
+            line = setup_line(title, n_train, n_test, source.short, 42, fast)
+            assert len(line) <= 96, f"{len(line)} characters: {line}"
+
+
+def test_the_full_path_is_there_when_asked(course_data):
+    from mnist_course.data import describe_source
+
+    assert describe_source() == course_data.source and "/" in course_data.source
+    assert course_data.origin and "/" not in course_data.origin
