@@ -433,8 +433,6 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     if len(positions) == len(expected_wrong) and np.array_equal(np.sort(positions), expected_wrong):
         passed(exercise, _pad_passed_message(test_accuracy, accuracy))
         return
-    if len(positions) != len(set(positions.tolist())):
-        fail(exercise, "wrong names some images more than once.", "List each image the network got wrong once.")
     if expected_wrong.size and np.array_equal(np.sort(positions), expected_wrong + 1):
         fail(exercise, "wrong counts positions from 1.", "Python counts from 0: the first image is at position 0.")
     if np.array_equal(np.sort(positions), np.flatnonzero(right)) and right.any():
@@ -443,6 +441,8 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     if expected_wrong.size and any(np.array_equal(np.sort(positions), digits) for digits in wrong_digits):
         fail(exercise, "wrong holds digits, not positions of images.",
              "Give the position of each image in handwriting (0 for the first), not what it shows.")
+    if len(positions) != len(set(positions.tolist())):
+        fail(exercise, "wrong names some images more than once.", "List each image the network got wrong once.")
     if positions.size == 0:
         fail(exercise, "wrong is empty, but the network read some images wrong.",
              "Compare handwriting_predictions with handwriting_labels, image by image.")
