@@ -231,7 +231,11 @@ class DrawingPad(anywidget.AnyWidget):
         This is what the browser does at the end of each stroke; use it to try the pad
         without a mouse.
         """
-        new = [[[float(x), float(y)] for x, y in stroke] for stroke in strokes]
+        try:
+            new = [[list(point) for point in stroke] for stroke in _clean_strokes(strokes, self.size)]
+        except StrokeError as error:
+            self._show(f"The pad could not read the drawing: {error} Press Clear and draw again.")
+            return
         if new == self.strokes:
             self._update()  # the observer only runs on a change
         else:
