@@ -150,8 +150,9 @@ function render({ model, el }) {
   function showKept() {
     const counts = model.get("kept_counts");
     const total = counts.reduce((a, b) => a + b, 0);
+    const drawn = counts.map((n, digit) => `${digit} ×${n}`).filter((text, digit) => counts[digit] > 0);
     kept.textContent = total
-      ? `Kept ${total}: ` + counts.map((n, digit) => `${digit}×${n}`).join("  ")
+      ? `Kept ${total} drawing${total === 1 ? "" : "s"}: ${drawn.join(", ")}.`
       : "No drawing kept yet.";
   }
 
