@@ -3,9 +3,9 @@
 The Python side is tested without a browser, by giving the pad strokes as the browser would:
 a 1 and a 7 read right, and every kind of bad input (an empty canvas, a dot, unreadable
 strokes, models of other shapes or broken ones) ends as a message on the pad, never as an
-exception. Then the pad is used as a person uses it: JupyterLab in a headless Chromium
-(tests/browser.py), a 1 and a 7 drawn with mouse strokes, the shown answer read off the page,
-and a screenshot saved to build/screenshots/pad.png.
+exception. Then the pad is used as a person uses it: JupyterLab 4 and Notebook 7 in a headless
+Chromium (tests/browser.py), a 1 and a 7 drawn with mouse strokes, the shown answer read off the
+page, and a screenshot saved to build/screenshots/pad.png.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def test_without_widgets_the_output_is_one_line(tmp_path):
     assert output["data"]["text/plain"] == NO_WIDGETS_LINE
 
 
-# ------------------------------------------------------------------ in JupyterLab, with a mouse
+# ------------------------------------------------------------------ in the browser, with a mouse
 
 def _pad_notebook(model_path) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook(cells=[
@@ -247,70 +247,90 @@ def _draw(driver, canvas, strokes, *, release=True):
         actions.perform()
 
 
+@pytest.fixture(scope="module")
+def pad_server(digit_model, tmp_path_factory):
+    """A Jupyter server on a folder with one pad notebook per front end, and the model file."""
+    require_browser()
+    folder = tmp_path_factory.mktemp("pad")
+    model_path = folder.parent / "digits.keras"
+    digit_model.save(model_path)
+    for app in APPS:
+        nbformat.write(_pad_notebook(model_path), folder / f"pad_{app}.ipynb")
+    with jupyter_server(folder) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def driver():
+    require_browser()
+    browser = chrome_driver()
+    try:
+        yield browser
+    finally:
+        close_driver(browser)
+
+
+APPS = ("lab", "notebook")
+
+
 # Keras 3.15 itself triggers this NumPy 2 deprecation inside model.save(); the pad does not.
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
-def test_drawing_in_jupyterlab_with_the_mouse(digit_model, tmp_path):
-    require_browser()
+@pytest.mark.parametrize("app", APPS, ids=["JupyterLab 4", "Notebook 7"])
+def test_drawing_with_the_mouse(app, pad_server, driver):
+    """Draw a 1, keep it, press Clear in the middle of a stroke, draw a 7; the pad follows."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     started = time.monotonic()
-    folder = tmp_path / "pad"
-    folder.mkdir()
-    digit_model.save(tmp_path / "digits.keras")
-    nbformat.write(_pad_notebook(tmp_path / "digits.keras"), folder / "pad.ipynb")
-    driver = chrome_driver()
-    try:
-        with jupyter_server(folder) as server:
-            page = Page(driver, server)
-            page.open("pad.ipynb")
-            page.hide_side_panel()
-            make_pad, show_kept = page.cells()[:2]
-            page.run(make_pad, timeout=120)
-            canvas = page.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".mnist-pad .mnist-pad-canvas"),
-                               "the pad did not appear under the cell")
-            answer = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-answer")
-            message = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-message")
-            page.scroll_to(make_pad)
+    page = Page(driver, pad_server)
+    page.open(f"pad_{app}.ipynb", app=app)
+    if app == "lab":
+        page.hide_side_panel()
+    make_pad, show_kept = page.cells()[:2]
+    page.run(make_pad, timeout=120)
+    canvas = page.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".mnist-pad .mnist-pad-canvas"),
+                       "the pad did not appear under the cell")
+    answer = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-answer")
+    message = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-message")
+    page.scroll_to(make_pad)
 
-            def shows(text):
-                page.wait(lambda _: answer.text == text,
-                          f"the pad shows {answer.text!r} ({message.text!r}), not {text!r}", timeout=30)
+    def shows(text):
+        page.wait(lambda _: answer.text == text,
+                  f"the pad shows {answer.text!r} ({message.text!r}), not {text!r}", timeout=30)
 
-            shows("–")
-            _draw(driver, canvas, ONE)
-            shows("It reads: 1")
-            assert "reads a 1" in message.text
-            top = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-top .mnist-pad-bar-digit").text
-            assert top == "1", "the highlighted bar is not the digit read"
-            driver.find_element(By.XPATH, "//button[contains(@class,'mnist-pad-keep-button') and text()='1']").click()
-            shows("–")
-            page.wait(lambda _: "Kept as a 1" in message.text, f"keeping failed: {message.text!r}", timeout=30)
-            kept = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-kept")
-            assert kept.text == "Kept 1 drawing: 1 ×1.", kept.text
+    shows("–")
+    _draw(driver, canvas, ONE)
+    shows("It reads: 1")
+    assert "reads a 1" in message.text
+    top = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-top .mnist-pad-bar-digit").text
+    assert top == "1", "the highlighted bar is not the digit read"
+    driver.find_element(By.XPATH, "//button[contains(@class,'mnist-pad-keep-button') and text()='1']").click()
+    shows("–")
+    page.wait(lambda _: "Kept as a 1" in message.text, f"keeping failed: {message.text!r}", timeout=30)
+    kept = driver.find_element(By.CSS_SELECTOR, ".mnist-pad-kept")
+    assert kept.text == "Kept 1 drawing: 1 ×1.", kept.text
 
-            # Clear pressed while a stroke is being drawn: that stroke is dropped.
-            _draw(driver, canvas, SEVEN, release=False)
-            driver.execute_script("document.querySelector('.mnist-pad-clear').click()")
-            ActionChains(driver).release().perform()
-            time.sleep(1)
-            assert answer.text == "–" and driver.execute_script(
-                "const c = document.querySelector('.mnist-pad-canvas');"
-                "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-                "return d.every(v => v === 255);"), "the canvas is not blank after Clear"
+    # Clear pressed while a stroke is being drawn (a second finger, say): that stroke is dropped.
+    _draw(driver, canvas, SEVEN, release=False)
+    driver.execute_script("document.querySelector('.mnist-pad-clear').click()")
+    ActionChains(driver).release().perform()
+    time.sleep(1)
+    assert answer.text == "–" and driver.execute_script(
+        "const c = document.querySelector('.mnist-pad-canvas');"
+        "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "return d.every(v => v === 255);"), "the canvas is not blank after Clear"
 
-            _draw(driver, canvas, SEVEN)
-            shows("It reads: 7")
-            seen_ink = driver.execute_script(
-                "const c = document.querySelector('.mnist-pad-seen');"
-                "const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;"
-                "return d.filter((v, i) => i % 4 === 0 && v > 0).length;")
-            assert seen_ink > 20, "the 28x28 image the network sees is not shown"
-            page.screenshot(SCREENSHOT, driver.find_element(By.CSS_SELECTOR, ".mnist-pad"))
+    _draw(driver, canvas, SEVEN)
+    shows("It reads: 7")
+    seen_ink = driver.execute_script(
+        "const c = document.querySelector('.mnist-pad-seen');"
+        "const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;"
+        "return d.filter((v, i) => i % 4 === 0 && v > 0).length;")
+    assert seen_ink > 20, "the 28x28 image the network sees is not shown"
+    if app == "lab":
+        page.screenshot(SCREENSHOT, driver.find_element(By.CSS_SELECTOR, ".mnist-pad"))
+        assert SCREENSHOT.stat().st_size > 5000
 
-            page.run(show_kept)  # the kept drawing reached Python
-            assert page.output_text(show_kept) == "[1] (1, 28, 28)"
-    finally:
-        close_driver(driver)
-    assert SCREENSHOT.stat().st_size > 5000
-    print(f"browser test took {time.monotonic() - started:.0f} s; screenshot in {SCREENSHOT}")
+    page.run(show_kept)  # the kept drawing reached Python
+    assert page.output_text(show_kept) == "[1] (1, 28, 28)"
+    print(f"{app}: {time.monotonic() - started:.0f} s")
