@@ -43,7 +43,8 @@ def digit_model():
     x_train, y_train = course_data().train
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(8, 3, activation="relu"),
-                              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(10, activation="softmax")])
+                              layers.MaxPooling2D(), layers.Flatten(),
+                              layers.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(prepare(x_train[:6000]), y_train[:6000], batch_size=64, epochs=2, verbose=0)
     return model

@@ -316,7 +316,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
     from mnist_course.data import course_data
 
-    exercise = "7.5"
+    exercise, classes = "7.5", 10
     require_attempt(exercise, handwriting_predictions=handwriting_predictions,
                     handwriting_accuracy=handwriting_accuracy, accuracy_gap=accuracy_gap, wrong=wrong)
     if not (callable(getattr(mnist_model, "predict", None)) and hasattr(mnist_model, "layers")):
@@ -331,7 +331,8 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
              "Run the cell above the exercise again: it sets handwriting and handwriting_labels.")
 
     def model_inputs(pixels: np.ndarray) -> np.ndarray:
-        shape = tuple(mnist_model.inputs[0].shape)[1:] if getattr(mnist_model, "inputs", None) else (28, 28, 1)
+        inputs = getattr(mnist_model, "inputs", None)
+        shape = tuple(inputs[0].shape)[1:] if inputs else (28, 28, 1)
         return pixels.astype("float32").reshape((len(pixels),) + tuple(int(n) for n in shape))
 
     def read(pixels: np.ndarray) -> np.ndarray:
@@ -349,7 +350,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
 
     # handwriting_predictions: one digit per image, as the network reads it.
     predictions = to_array(exercise, "handwriting_predictions", handwriting_predictions)
-    if predictions.shape == (count, NUM_CLASSES):
+    if predictions.shape == (count, classes):
         fail(exercise, "handwriting_predictions holds ten probabilities per image.",
              "Keep only the most likely digit of each image.")
     if predictions.size != count or not np.all(np.mod(predictions, 1) == 0):
@@ -381,7 +382,8 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
 
     if not near(given, accuracy):
         if near(given, 100 * accuracy, 1e-4):
-            fail(exercise, "handwriting_accuracy looks like a percentage.", "Give a fraction between 0 and 1.")
+            fail(exercise, "handwriting_accuracy looks like a percentage.",
+                 "Give a fraction between 0 and 1.")
         if near(given, 1 - accuracy):
             fail(exercise, "handwriting_accuracy is the share of images the network got wrong.",
                  "The accuracy is the share it got right.")
@@ -412,29 +414,36 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
              "Use the accuracy of mnist_model on the MNIST test set (computed at the top of the notebook) "
              "and handwriting_accuracy.")
 
+    def done() -> None:  # the pass line: the comparison in words, without the numbers
+        if accuracy < test_accuracy:
+            passed(exercise, "predictions, accuracy, gap and wrong images are right: the network does "
+                             "worse on these digits than on its test set. Look below at what it saw.")
+        else:
+            passed(exercise, "predictions, accuracy, gap and wrong images are right: on these digits the "
+                             "network does at least as well as on its test set.")
+
     # wrong: the positions of the images read wrong (or a boolean mask).
     expected_wrong = np.flatnonzero(~right)
     positions = to_array(exercise, "wrong", wrong).ravel()
     if positions.dtype == bool:
         if positions.shape == (count,) and np.array_equal(positions, ~right):
-            passed(exercise, _pad_passed_message(test_accuracy, accuracy))
-            return
+            return done()
         if positions.shape == (count,) and np.array_equal(positions, right):
             fail(exercise, "wrong marks the images the network read right.", "Mark the ones it got wrong.")
         fail(exercise, "wrong does not mark the images whose prediction differs from the label.",
              "Compare handwriting_predictions with handwriting_labels, image by image.")
     if positions.size and not np.all(np.mod(positions, 1) == 0):
-        fail(exercise, "wrong holds numbers that are not whole.", "Give positions: 0 for the first image, 1 for the next...")
+        fail(exercise, "wrong holds numbers that are not whole.",
+             "Give positions: 0 for the first image, 1 for the next...")
     positions = positions.astype(np.int64)
     if positions.shape == (count,) and set(np.unique(positions)) <= {0, 1} and \
             np.array_equal(positions, (~right).astype(np.int64)):
-        passed(exercise, _pad_passed_message(test_accuracy, accuracy))
-        return
+        return done()
     if len(positions) == len(expected_wrong) and np.array_equal(np.sort(positions), expected_wrong):
-        passed(exercise, _pad_passed_message(test_accuracy, accuracy))
-        return
+        return done()
     if expected_wrong.size and np.array_equal(np.sort(positions), expected_wrong + 1):
-        fail(exercise, "wrong counts positions from 1.", "Python counts from 0: the first image is at position 0.")
+        fail(exercise, "wrong counts positions from 1.",
+             "Python counts from 0: the first image is at position 0.")
     if np.array_equal(np.sort(positions), np.flatnonzero(right)) and right.any():
         fail(exercise, "wrong lists the images the network read right.", "List the ones it got wrong.")
     wrong_digits = (np.sort(labels[~right]), np.sort(reference[~right]))
@@ -442,7 +451,8 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
         fail(exercise, "wrong holds digits, not positions of images.",
              "Give the position of each image in handwriting (0 for the first), not what it shows.")
     if len(positions) != len(set(positions.tolist())):
-        fail(exercise, "wrong names some images more than once.", "List each image the network got wrong once.")
+        fail(exercise, "wrong names some images more than once.",
+             "List each image the network got wrong once.")
     if positions.size == 0:
         fail(exercise, "wrong is empty, but the network read some images wrong.",
              "Compare handwriting_predictions with handwriting_labels, image by image.")
@@ -450,11 +460,3 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
          "Compare handwriting_predictions with handwriting_labels, image by image, and keep the positions "
          "where they differ.")
 
-
-def _pad_passed_message(test_accuracy: float, accuracy: float) -> str:
-    """The pass line of exercise 7.5: the comparison in words, without the numbers."""
-    if accuracy < test_accuracy:
-        return ("predictions, accuracy, gap and wrong images are right: the network does worse on "
-                "these digits than on its test set. Look below at what it saw.")
-    return ("predictions, accuracy, gap and wrong images are right: on these digits the network does "
-            "at least as well as on its test set.")
