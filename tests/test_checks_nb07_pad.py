@@ -195,5 +195,6 @@ def test_wrong_lists_of_wrong_images_are_rejected(answer, data, mnist_model):
 def test_bad_model_or_data_get_a_plain_message(answer, data, mnist_model):
     images, labels = data
     args = call({}, answer, data, mnist_model)
-    fails(check.exercise_7_5, *args[:6], "not a model", hint="trains? mnist_model|train mnist_model")
+    fails(check.exercise_7_5, *args[:6], "not a model", hint="not a Keras model")
+    fails(check.exercise_7_5, *args[:6], keras.Sequential, hint="not a model")
     fails(check.exercise_7_5, *args[:5], labels[:-1], mnist_model, hint="Run the cell above")
