@@ -248,6 +248,24 @@ def _draw(driver, canvas, strokes, *, release=True):
         actions.perform()
 
 
+def _draw_with_a_finger(driver, canvas, strokes):
+    """Draw strokes (canvas pixels) with a touch pointer, as a finger on a touch screen."""
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+    scale = driver.execute_script("return arguments[0].getBoundingClientRect().width;", canvas) / 280
+    for stroke in strokes:
+        actions = ActionBuilder(driver, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"), duration=20)
+        finger = actions.pointer_action
+        points = [(round((x - 140) * scale), round((y - 140) * scale)) for x, y in stroke]
+        finger.move_to(canvas, *points[0]).pointer_down()
+        for x, y in points[1:]:
+            finger.move_to(canvas, x, y)
+        finger.pointer_up()
+        actions.perform()
+
+
 @pytest.fixture(scope="module")
 def pad_server(digit_model, tmp_path_factory):
     """A Jupyter server on a folder with one pad notebook per front end, and the model file."""
@@ -278,7 +296,8 @@ APPS = ("lab", "notebook")
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 @pytest.mark.parametrize("app", APPS, ids=["JupyterLab 4", "Notebook 7"])
 def test_drawing_with_the_mouse(app, pad_server, driver):
-    """Draw a 1, keep it, press Clear in the middle of a stroke, draw a 7; the pad follows."""
+    """Draw a 1, keep it, press Clear in the middle of a stroke, draw a 7 (with a finger in
+    Notebook 7); the pad shows what it reads each time, and the kept drawing reaches Python."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
@@ -321,7 +340,10 @@ def test_drawing_with_the_mouse(app, pad_server, driver):
         "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
         "return d.every(v => v === 255);"), "the canvas is not blank after Clear"
 
-    _draw(driver, canvas, SEVEN)
+    if app == "notebook":  # a finger on a touch screen draws the same way
+        _draw_with_a_finger(driver, canvas, SEVEN)
+    else:
+        _draw(driver, canvas, SEVEN)
     shows("It reads: 7")
     seen_ink = driver.execute_script(
         "const c = document.querySelector('.mnist-pad-seen');"
