@@ -185,17 +185,27 @@ class DrawingPad(anywidget.AnyWidget):
     def __init__(self, model: Any = None, *, prepare: Callable[[np.ndarray], Any] | None = None,
                  size: int = CANVAS_SIZE, **kwargs: Any) -> None:
         super().__init__(size=int(size), pen_width=PEN_SHARE * int(size), **kwargs)
+        self._model_shape: tuple[int, ...] | None = None
         self.model = model
         self.prepare = prepare
         self._kept_images: list[np.ndarray] = []
         self._kept_labels: list[int] = []
         self._seen_image: np.ndarray | None = None
-        self._model_shape: tuple[int, ...] | None = None
         self.observe(self._on_strokes, names="strokes")
         self.on_msg(self._on_browser_message)
         self.message = self._greeting()
 
     # ------------------------------------------------------------------ what Python reads
+
+    @property
+    def model(self) -> Any:
+        """The network the pad asks; assign another one to try it on the next stroke."""
+        return self._model
+
+    @model.setter
+    def model(self, model: Any) -> None:
+        self._model = model
+        self._model_shape = None  # the input shape that worked belongs to the old model
 
     @property
     def seen_image(self) -> np.ndarray | None:

@@ -129,6 +129,9 @@ def test_models_of_other_shapes_are_adapted_or_explained(digit_model):
     pad = DrawingPad(untrained((28, 28, 1), activation=None))  # logits: turned into probabilities
     pad.draw(ONE)
     assert np.isclose(sum(pad.probabilities), 1.0) and min(pad.probabilities) >= 0
+    pad.model = untrained((784,))  # another model, of another shape, on the same pad
+    pad.draw(SEVEN)
+    assert pad.prediction is not None, pad.message
 
 
 def test_models_that_are_not_models_or_fail_are_explained(digit_model):
