@@ -272,3 +272,26 @@ def accuracy_tolerance(count: int) -> float:
         0.00025
     """
     return 1.5 / count + 1e-4
+
+
+def dense_stack(info: ModelInfo) -> list[tuple[int, str]]:
+    """``(units, activation name)`` of each Dense layer, in order.
+
+    An activation written as a layer of its own (``Activation("relu")``, ``ReLU()``,
+    ``Softmax()``) right after a Dense layer is folded into it, so
+    ``Dense(32, activation="relu")`` and ``Dense(32)`` followed by ``ReLU()`` read the same.
+
+    Example (needs Keras, so not run as a doctest):
+
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32),
+                                  keras.layers.ReLU(), keras.layers.Dense(10, "softmax")])
+        dense_stack(read_model("3.2", "model", model))   # [(32, 'relu'), (10, 'softmax')]
+    """
+    stack: list[list] = []
+    for layer in info.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            stack.append([int(layer.units), activation_name(layer)])
+        elif kind in ("Activation", "ReLU", "Softmax") and stack and stack[-1][1] == "linear":
+            stack[-1][1] = activation_name(layer)
+    return [(units, activation) for units, activation in stack]
