@@ -249,15 +249,26 @@ def _check_test_accuracy(exercise: str, name: str, value: Any, model: Any, measu
     accuracy on the training and validation images, to name the mistake.
     """
     __tracebackhide__ = True
+    _, (x_test, y_test) = _reference()
+    tolerance = accuracy_tolerance(len(y_test))
+    if is_number(value) and 1 < float(np.asarray(value)) <= 100:
+        if abs(float(np.asarray(value)) / 100 - measured) <= tolerance:
+            fail(exercise, f"{name} is a percentage.", "Give it as a fraction between 0 and 1.")
+        fail(exercise, f"{name} is not an accuracy between 0 and 1.",
+             "evaluate returns [loss, accuracy]: keep the second number, not the loss.")
+    where = "Evaluate the model on the test images and labels: x_test_flat and y_test_onehot."
+    per_epoch = [np.asarray(logs[key], dtype=float) for key in (accuracy_key(logs), accuracy_key(logs, True)) if key]
+    if not is_number(value) and any(close(to_array(exercise, name, value), values, rtol=1e-6)
+                                    for values in per_epoch if np.shape(value) == values.shape):
+        fail(exercise, f"{name} holds the History's accuracy of every epoch.", where)
     value = as_accuracy(exercise, name, value)
     if abs(value - measured) <= _SAME_COUNT:
         return
-    where = "Evaluate the model on the test images and labels: x_test_flat and y_test_onehot."
     for validation, words in ((False, "training"), (True, "validation")):
         key = accuracy_key(logs, validation=validation)
         if key and any(abs(value - logged) <= 1e-6 for logged in logs[key]):
             fail(exercise, f"{name} is a {words} accuracy from the History, not the test accuracy.", where)
-    (x_train, y_train), (x_test, y_test) = _reference()
+    (x_train, y_train), _ = _reference()
     split = int(len(x_train) * (1 - VALIDATION_SPLIT))
     other_data = (("the training images", _flat_scaled(x_train[:split]), y_train[:split]),
                   ("the validation images", _flat_scaled(x_train[split:]), y_train[split:]),
@@ -266,7 +277,7 @@ def _check_test_accuracy(exercise: str, name: str, value: Any, model: Any, measu
     for words, images, labels in other_data:
         if abs(value - model_accuracy(model, images, labels)) <= _SAME_COUNT:
             fail(exercise, f"{name} is the model's accuracy on {words}, not on the test set.", where)
-    if abs(value - measured) <= accuracy_tolerance(len(y_test)):
+    if abs(value - measured) <= tolerance:
         return  # evaluate and predict may disagree on an image whose two best scores tie
     fail(exercise, f"{name} does not match the model's accuracy on the test set.",
          "evaluate returns [loss, accuracy]: evaluate this trained model on x_test_flat and "
@@ -519,7 +530,10 @@ def exercise_3_6(build_mlp: Any, model: Any, history: Any, test_accuracy: Any) -
         fail("3.6", f"build_mlp() still uses plain SGD at learning rate {info.learning_rate:g}.",
              "Change how it learns: a larger learning rate, momentum (SGD's momentum=...), or "
              "another optimizer such as keras.optimizers.Adam.")
-    _check_mlp("3.6", "model", model)
+    trained = _check_mlp("3.6", "model", model)
+    if trained.compiled and _is_classic_optimizer(trained):
+        fail("3.6", "model is compiled with the classic recipe's plain SGD at 0.01.",
+             "Train the network that build_mlp() returns: model = build_mlp().")
     logs = _check_recipe_run("3.6", "history", history, model)
     actual = _check_trained(
         "3.6", "model", model, logs, FIXED_BAR,
