@@ -26,7 +26,7 @@ from mnist_course import mode  # noqa: E402
 from mnist_course.checks import CheckFailed, NotAttempted  # noqa: E402
 from mnist_course.checks import nb03 as check  # noqa: E402
 
-from checking import passes  # noqa: E402
+from checking import correct_variants, passes, wrong_variants  # noqa: E402
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -213,12 +213,12 @@ WRONG_3_1 = [
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_1], ids=[v[0] for v in CORRECT_3_1])
+@correct_variants(CORRECT_3_1)
 def test_3_1_correct(make, s, capsys):
     check_both_ways(check.exercise_3_1, make, None, s, capsys)
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_1], ids=[v[0] for v in WRONG_3_1])
+@wrong_variants(WRONG_3_1)
 def test_3_1_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_1, make, hint, s, capsys, answers=COUNTS)
 
@@ -314,12 +314,12 @@ WRONG_3_2 = [
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_2], ids=[v[0] for v in CORRECT_3_2])
+@correct_variants(CORRECT_3_2)
 def test_3_2_correct(make, s, capsys):
     check_both_ways(check.exercise_3_2, make, None, s, capsys)
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_2], ids=[v[0] for v in WRONG_3_2])
+@wrong_variants(WRONG_3_2)
 def test_3_2_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_2, make, hint, s, capsys, answers=(640_890,))
 
@@ -397,12 +397,12 @@ WRONG_3_3 = [
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_3], ids=[v[0] for v in CORRECT_3_3])
+@correct_variants(CORRECT_3_3)
 def test_3_3_correct(make, s, capsys):
     check_both_ways(check.exercise_3_3, make, None, s, capsys)
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_3], ids=[v[0] for v in WRONG_3_3])
+@wrong_variants(WRONG_3_3)
 def test_3_3_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_3, make, hint, s, capsys, answers=(s.classic_accuracy,))
 
@@ -530,14 +530,14 @@ WRONG_3_4 = [
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_4], ids=[v[0] for v in CORRECT_3_4])
+@correct_variants(CORRECT_3_4)
 def test_3_4_correct(make, s, capsys):
     before = plt.get_fignums()
     check_both_ways(check.exercise_3_4, make, None, s, capsys)
     assert plt.get_fignums() == before, "the check closes the figures it made"
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_4], ids=[v[0] for v in WRONG_3_4])
+@wrong_variants(WRONG_3_4)
 def test_3_4_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_4, make, hint, s, capsys)
     assert not plt.get_fignums()
@@ -569,12 +569,12 @@ WRONG_3_5 += [  # in full mode the split divides evenly; these then use a count 
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_5], ids=[v[0] for v in CORRECT_3_5])
+@correct_variants(CORRECT_3_5)
 def test_3_5_correct(make, s, capsys):
     check_both_ways(check.exercise_3_5, make, None, s, capsys)
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_5], ids=[v[0] for v in WRONG_3_5])
+@wrong_variants(WRONG_3_5)
 def test_3_5_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_5, make, hint, s, capsys, answers=(s.steps, s.steps * 20))
 
@@ -621,12 +621,12 @@ WRONG_3_6 = [
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_6], ids=[v[0] for v in CORRECT_3_6])
+@correct_variants(CORRECT_3_6)
 def test_3_6_correct(make, s, capsys):
     check_both_ways(check.exercise_3_6, make, None, s, capsys)
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_6], ids=[v[0] for v in WRONG_3_6])
+@wrong_variants(WRONG_3_6)
 def test_3_6_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_6, make, hint, s, capsys, answers=(s.accuracy,))
 
@@ -682,12 +682,12 @@ WRONG_3_7 = [
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_7], ids=[v[0] for v in CORRECT_3_7])
+@correct_variants(CORRECT_3_7)
 def test_3_7_correct(make, s, capsys):
     check_both_ways(check.exercise_3_7, make, None, s, capsys)
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_7], ids=[v[0] for v in WRONG_3_7])
+@wrong_variants(WRONG_3_7)
 def test_3_7_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_7, make, hint, s, capsys)
 
@@ -719,7 +719,7 @@ WRONG_3_8 = [
 ]
 
 
-@pytest.mark.parametrize("make", [v[1] for v in CORRECT_3_8], ids=[v[0] for v in CORRECT_3_8])
+@correct_variants(CORRECT_3_8)
 def test_3_8_correct(make, s, capsys):
     check_both_ways(check.exercise_3_8, make, None, s, capsys)
     answer = make(s)[0]  # the cells below the check read the answer through np.ravel and np.size
@@ -727,7 +727,7 @@ def test_3_8_correct(make, s, capsys):
     assert np.size(answer) == len(s.wrong) and np.array_equal(np.sort(shown), s.wrong)
 
 
-@pytest.mark.parametrize("make, hint", [v[1:] for v in WRONG_3_8], ids=[v[0] for v in WRONG_3_8])
+@wrong_variants(WRONG_3_8)
 def test_3_8_wrong(make, hint, s, capsys):
     check_both_ways(check.exercise_3_8, make, hint, s, capsys)
 

@@ -15,7 +15,7 @@ from sklearn.metrics import classification_report, confusion_matrix, precision_r
 from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb06 as check
 
-from checking import fails, passes
+from checking import correct_variants, fails, passes, wrong_variants
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +257,7 @@ WRONG_6_4 = [
 ]
 
 
-@pytest.mark.parametrize("make", [c[1] for c in CORRECT_6_4], ids=[c[0] for c in CORRECT_6_4])
+@correct_variants(CORRECT_6_4)
 def test_6_4_correct_and_the_next_cell_reads_it(make, capsys, y_true, y_pred):
     row, column, mask = _pair(y_true, y_pred)
     answer = make(mask)
@@ -266,7 +266,7 @@ def test_6_4_correct_and_the_next_cell_reads_it(make, capsys, y_true, y_pred):
     assert np.array_equal(np.sort(positions), np.flatnonzero(mask))
 
 
-@pytest.mark.parametrize("make, hint", [c[1:] for c in WRONG_6_4], ids=[c[0] for c in WRONG_6_4])
+@wrong_variants(WRONG_6_4)
 def test_6_4_wrong(make, hint, y_true, y_pred):
     row, column, mask = _pair(y_true, y_pred)
     message = fails(check.exercise_6_4, row, column, make(y_true, y_pred, row, column), y_pred, hint=hint)

@@ -14,7 +14,7 @@ from mnist_course.checks import nb07 as check
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 from mnist_course.images import draw_digit, to_mnist
 
-from checking import fails, passes
+from checking import correct_variants, fails, passes, wrong_variants
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -126,12 +126,12 @@ WRONG_7_1 = [
 ]
 
 
-@pytest.mark.parametrize("make", [c[1] for c in CORRECT_7_1], ids=[c[0] for c in CORRECT_7_1])
+@correct_variants(CORRECT_7_1)
 def test_7_1_correct(make, v, capsys):
     passes(capsys, check.exercise_7_1, *make(v))
 
 
-@pytest.mark.parametrize("make, hint", [c[1:] for c in WRONG_7_1], ids=[c[0] for c in WRONG_7_1])
+@wrong_variants(WRONG_7_1)
 def test_7_1_wrong(make, hint, v):
     fails(check.exercise_7_1, *make(v), hint=hint)
 
@@ -228,12 +228,12 @@ WRONG_7_3 = [
 ]
 
 
-@pytest.mark.parametrize("make", [c[1] for c in CORRECT_7_3], ids=[c[0] for c in CORRECT_7_3])
+@correct_variants(CORRECT_7_3)
 def test_7_3_correct(make, saved, capsys):
     passes(capsys, check.exercise_7_3, *make(saved))
 
 
-@pytest.mark.parametrize("make, hint", [c[1:] for c in WRONG_7_3], ids=[c[0] for c in WRONG_7_3])
+@wrong_variants(WRONG_7_3)
 def test_7_3_wrong(make, hint, saved):
     fails(check.exercise_7_3, *make(saved), hint=hint)
 

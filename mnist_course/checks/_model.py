@@ -295,3 +295,18 @@ def dense_stack(info: ModelInfo) -> list[tuple[int, str]]:
         elif kind in ("Activation", "ReLU", "Softmax") and stack and stack[-1][1] == "linear":
             stack[-1][1] = activation_name(layer)
     return [(units, activation) for units, activation in stack]
+
+
+def accuracy_bar(bars: tuple[float, float]) -> tuple[float, str]:
+    """The test accuracy a trained model must reach in this mode, and words naming the mode.
+
+    ``bars`` is ``(full mode, fast mode)``: in fast mode a model sees a tenth of the data for
+    at most two epochs, so it is held to a lower floor.
+
+    Example:
+        >>> accuracy_bar((0.98, 0.75))   # doctest: +SKIP
+        (0.75, 'in fast mode')
+    """
+    from mnist_course import mode
+
+    return (bars[1], "in fast mode") if mode.is_fast_mode() else (bars[0], "on the full data")

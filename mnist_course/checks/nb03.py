@@ -24,12 +24,12 @@ import numpy as np
 
 from mnist_course import mode
 from mnist_course.checks._core import (
-    call_student, check_shape, close, fail, is_number, not_attempted, passed, require_attempt,
+    call_student, check_shape, close, fail, is_number, passed, require_attempt,
     summary_for, to_array,
 )
 from mnist_course.checks._keras import as_accuracy
 from mnist_course.checks._model import (
-    ModelInfo, accuracy_key, accuracy_tolerance, dense_stack, model_accuracy, predicted_classes,
+    ModelInfo, accuracy_bar, accuracy_key, accuracy_tolerance, dense_stack, model_accuracy,
     read_model, require_built,
 )
 from mnist_course.data import course_data
@@ -62,14 +62,6 @@ def _reference():
 def _flat_scaled(images: np.ndarray) -> np.ndarray:
     """The notebook's preparation of images: (n, 784) float32 in [0, 1]."""
     return images.reshape(len(images), NUM_PIXELS).astype("float32") / 255
-
-
-def _bar(bars: tuple[float, float]) -> float:
-    return bars[1] if mode.is_fast_mode() else bars[0]
-
-
-def _mode_words() -> str:
-    return "in fast mode" if mode.is_fast_mode() else "on the full data"
 
 
 def _layer_params(inputs: int, units: int) -> int:
@@ -234,9 +226,9 @@ def _check_trained(exercise: str, name: str, model: Any, logs: Mapping[str, list
              "Check the inputs are scaled and the labels one-hot, then train again.")
     _, (x_test, y_test) = _reference()
     accuracy = model_accuracy(model, _flat_scaled(x_test), y_test)
-    bar = _bar(bars)
+    bar, words = accuracy_bar(bars)
     if accuracy < bar:
-        fail(exercise, f"{name} does not reach {bar:.0%} on the test set {_mode_words()}.", hint)
+        fail(exercise, f"{name} does not reach {bar:.0%} on the test set {words}.", hint)
     return accuracy
 
 
