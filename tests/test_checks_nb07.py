@@ -79,19 +79,30 @@ def test_unfilled_exercises_are_not_attempted(function, nargs, extra):
 # 7.1 -------------------------------------------------------------------------------------
 
 
-def trained_with(v, *, model=None, batch_size=32, epochs=None, validation_split=0.1, scale=255.0, count=None):
+def standardised_run(v):
+    """A tiny network trained (once, for real) on pictures standardised with the training statistics."""
     keras.utils.set_random_seed(1)
-    model = model or tiny_model()
-    x = v.x_train[:count] if count else v.x_train
-    y = v.y_train[:count] if count else v.y_train
-    model.fit((x / scale).astype("float32")[..., None], y, batch_size=batch_size, validation_split=validation_split,
-              epochs=check.mode.epochs(3) if epochs is None else epochs, verbose=0)
-    return model
+    model = tiny_model()
+    mean, std = v.x_train.mean(), v.x_train.std()
+    model.fit(((v.x_train - mean) / std).astype("float32")[..., None], v.y_train, batch_size=32,
+              epochs=check.mode.epochs(3), validation_split=0.1, verbose=0)
+    return model, ((v.x_test - mean) / std)[..., None]
 
 
-def compiled_with(optimizer):
+def with_run(v, *, batch_size=32, epochs=None, validation=True, count=None, optimizer="adam"):
+    """The trained fixture's weights in a new model whose History says how fit was called.
+
+    The check reads ``model.history``; faking it here spares a training run per variant.
+    """
     model = tiny_model()
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.set_weights(v.model.get_weights())
+    epochs = check.mode.epochs(3) if epochs is None else epochs
+    images = int((count or len(v.x_train)) * (0.9 if validation else 1))
+    logs = {"loss": [0.5] * epochs, "accuracy": [0.8] * epochs}
+    if validation:
+        logs.update(val_loss=[0.5] * epochs, val_accuracy=[0.8] * epochs)
+    model.history = SimpleNamespace(history=logs, params={"epochs": epochs, "steps": -(-images // batch_size)})
     return model
 
 
@@ -102,6 +113,8 @@ CORRECT_7_1 = [
     ("expand_dims", lambda v: (v.model, np.expand_dims(v.x_test / 255, -1))),
     ("reshape, float32", lambda v: (v.model, v.x_test.reshape(-1, 28, 28, 1).astype("float32") / 255)),
     ("a tensor", lambda v: (v.model, keras.ops.convert_to_tensor(v.inputs))),
+    ("standardised with the training statistics", lambda v: standardised_run(v)),
+    ("the fit settings written out", lambda v: (with_run(v), v.inputs)),
 ]
 
 WRONG_7_1 = [
@@ -111,17 +124,18 @@ WRONG_7_1 = [
     ("a hundred images", lambda v: (v.model, v.inputs[:100]), "Fashion test images"),
     ("flat for a 28x28x1 model", lambda v: (v.model, v.x_test.reshape(len(v.x_test), -1) / 255.0), "exactly as"),
     ("unscaled pixels", lambda v: (v.model, v.x_test[..., None].astype("float32")), "0..1"),
-    ("unscaled pixels, trained unscaled", lambda v: (trained_with(v, scale=1.0), v.x_test[..., None] * 1.0), "0..1"),
-    ("standardised", lambda v: (v.model, ((v.x_test - v.x_train.mean()) / v.x_train.std())[..., None]), "prepare"),
+    ("unscaled uint8 pixels", lambda v: (v.model, v.x_test[..., None]), "0..1"),
     ("scaled twice", lambda v: (v.model, v.inputs / 255), "prepare"),
     ("the History", lambda v: (v.model.history, v.inputs), "not the History"),
     ("five outputs", lambda v: (tiny_model(outputs=5), v.inputs), "Dense\\(10"),
-    ("batch 64", lambda v: (trained_with(v, batch_size=64), v.inputs), "batch_size"),
-    ("no validation split", lambda v: (trained_with(v, validation_split=0.0), v.inputs), "validation_split=0.1"),
-    ("one epoch", lambda v: (trained_with(v, epochs=1), v.inputs), "epochs"),
-    ("SGD", lambda v: (trained_with(v, model=compiled_with("sgd")), v.inputs), "build_model"),
-    ("Adam at 0.01", lambda v: (compiled_with(keras.optimizers.Adam(0.01)), v.inputs), "build_model"),
-    ("trained on 300 pictures", lambda v: (trained_with(v, count=300), v.inputs), "on the Fashion training pictures"),
+    ("batch 64", lambda v: (with_run(v, batch_size=64), v.inputs), "batch_size"),
+    ("no validation split", lambda v: (with_run(v, validation=False), v.inputs), "validation_split=0.1"),
+    ("validation_data instead", lambda v: (with_run(v, count=len(v.x_train) / 0.9), v.inputs), "validation_split=0.1"),
+    ("one epoch", lambda v: (with_run(v, epochs=1), v.inputs), "epochs"),
+    ("four epochs", lambda v: (with_run(v, epochs=4), v.inputs), "epochs"),
+    ("SGD", lambda v: (with_run(v, optimizer="sgd"), v.inputs), "build_model"),
+    ("Adam at 0.01", lambda v: (with_run(v, optimizer=keras.optimizers.Adam(0.01)), v.inputs), "build_model"),
+    ("trained on 300 pictures", lambda v: (with_run(v, count=300), v.inputs), "on the Fashion training pictures"),
     ("untrained", lambda v: (tiny_model(), v.inputs), "Train a fresh build_model"),
 ]
 
