@@ -20,6 +20,7 @@ Example (needs Keras, so not run as a doctest):
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_course.checks._core import fail
+from mnist_course.checks._core import call_student, fail
 
 #: Loss names as Keras spells them, keyed by the name without underscores or case.
 _LOSSES = {
@@ -310,3 +311,40 @@ def accuracy_bar(bars: tuple[float, float]) -> tuple[float, str]:
     from mnist_course import mode
 
     return (bars[1], "in fast mode") if mode.is_fast_mode() else (bars[0], "on the full data")
+
+
+def call_builder(exercise: str, name: str, build: Any) -> Any:
+    """Call a student's model builder (``def build_mlp(): ... return model``) twice, without
+    arguments, through :func:`~mnist_course.checks._core.call_student`; return the first model.
+
+    Fails with a hint when ``build`` is a model instead of a function, needs arguments,
+    returns None, or returns the same model at every call; its stub is "not attempted".
+
+    Example (needs Keras, so not run as a doctest):
+
+        model = call_builder("3.2", "build_classic_mlp", build_classic_mlp)
+    """
+    __tracebackhide__ = True
+    import keras
+
+    if isinstance(build, keras.Model) or not callable(build):
+        fail(exercise, f"{name} is a {type(build).__name__}, not a function.",
+             f"Define it with def {name}(): ..., ending in return model.")
+    try:
+        parameters = inspect.signature(build).parameters.values()
+    except (TypeError, ValueError):  # a builtin or an odd callable: just call it
+        parameters = []
+    needed = [p.name for p in parameters if p.default is p.empty
+              and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if needed:
+        fail(exercise, f"{name}() needs arguments ({', '.join(needed)}), but it is called without any.",
+             "Write every setting into the function as a number, so it needs no arguments.")
+    hint = "Read the error and the line of your function it points to."
+    model = call_student(exercise, name, build, hint=hint)
+    if model is None:
+        fail(exercise, f"{name}() returns None.", "End the function with return model.")
+    again = call_student(exercise, name, build, hint=hint)
+    if model is again:
+        fail(exercise, f"{name}() returns the same model at every call.",
+             "Build, compile and return a new model inside the function.")
+    return model

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from collections.abc import Mapping
@@ -29,7 +28,7 @@ from mnist_course.checks._core import (
 )
 from mnist_course.checks._keras import as_accuracy
 from mnist_course.checks._model import (
-    ModelInfo, accuracy_bar, accuracy_key, accuracy_tolerance, dense_stack, model_accuracy,
+    ModelInfo, accuracy_bar, accuracy_key, call_builder, accuracy_tolerance, dense_stack, model_accuracy,
     read_model, require_built,
 )
 from mnist_course.data import course_data
@@ -79,34 +78,6 @@ def _classic_steps() -> int:
 
 
 # --------------------------------------------------------------------------- reading models and runs
-
-
-def _build(exercise: str, name: str, build: Any) -> Any:
-    """Call the student's builder twice without arguments; return the first model it built."""
-    __tracebackhide__ = True
-    import keras
-
-    if isinstance(build, keras.Model) or not callable(build):
-        fail(exercise, f"{name} is a {type(build).__name__}, not a function.",
-             f"Define it with def {name}(): ..., ending in return model.")
-    try:
-        parameters = inspect.signature(build).parameters.values()
-    except (TypeError, ValueError):  # a builtin or an odd callable: just call it
-        parameters = []
-    needed = [p.name for p in parameters if p.default is p.empty
-              and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    if needed:
-        fail(exercise, f"{name}() needs arguments ({', '.join(needed)}), but it is called without any.",
-             "Write every setting into the function as a number, so it needs no arguments.")
-    hint = "Read the error and the line of your function it points to."
-    model = call_student(exercise, name, build, hint=hint)
-    if model is None:
-        fail(exercise, f"{name}() returns None.", "End the function with return model.")
-    again = call_student(exercise, name, build, hint=hint)
-    if model is again:
-        fail(exercise, f"{name}() returns the same model at every call.",
-             "Build, compile and return a new model inside the function.")
-    return model
 
 
 def _check_mlp(exercise: str, name: str, model: Any) -> ModelInfo:
@@ -332,7 +303,7 @@ def exercise_3_2(build_classic_mlp: Any, total_params: Any) -> None:
     """
     __tracebackhide__ = True
     require_attempt("3.2", build_classic_mlp=build_classic_mlp)
-    model = _build("3.2", "build_classic_mlp", build_classic_mlp)
+    model = call_builder("3.2", "build_classic_mlp", build_classic_mlp)
     info = _check_mlp("3.2", "build_classic_mlp()", model)
     _require_compiled("3.2", "build_classic_mlp()", info)
     if not _is_classic_optimizer(info):
@@ -512,7 +483,7 @@ def exercise_3_6(build_mlp: Any, model: Any, history: Any, test_accuracy: Any) -
     """
     __tracebackhide__ = True
     require_attempt("3.6", build_mlp=build_mlp)
-    fresh = _build("3.6", "build_mlp", build_mlp)
+    fresh = call_builder("3.6", "build_mlp", build_mlp)
     require_attempt("3.6", model=model, history=history, test_accuracy=test_accuracy)
     if fresh is model:
         fail("3.6", "build_mlp() returns the trained model.", "Build and return a new model at each call.")
