@@ -19,3 +19,13 @@ def fails(call, *args, hint):
         call(*args)
     assert "Hint:" in str(caught.value)
     return str(caught.value)
+
+
+def correct_variants(variants):
+    """Parametrize a test over ``[(id, make_args), ...]``: the argument is ``make``."""
+    return pytest.mark.parametrize("make", [item[1] for item in variants], ids=[item[0] for item in variants])
+
+
+def wrong_variants(variants):
+    """Parametrize a test over ``[(id, make_args, hint), ...]``: the arguments are ``make, hint``."""
+    return pytest.mark.parametrize("make, hint", [item[1:] for item in variants], ids=[item[0] for item in variants])

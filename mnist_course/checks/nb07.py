@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._core import close, fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._model import accuracy_key, read_model
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 
 from mnist_course.checks._core import summary_for
@@ -33,6 +34,11 @@ NUM_CLASSES = 10
 FASHION_BARS = (0.70, 0.85)
 #: Below this a model is no better than guessing, whatever the mode.
 CHANCE_BAR = 0.25
+#: The MNIST network's settings, which 7.1 repeats on Fashion-MNIST.
+LEARNING_RATE = 0.001
+BATCH_SIZE = 32
+NUM_EPOCHS = 3
+VALIDATION_SPLIT = 0.1
 
 
 def _fashion():
@@ -59,6 +65,11 @@ def _require_model(exercise: str, name: str, value: Any) -> None:
 def _predict(exercise: str, name: str, model: Any, inputs: np.ndarray) -> np.ndarray:
     """Run ``model`` on ``inputs``; fail with a hint when the shapes do not fit."""
     __tracebackhide__ = True
+    expected = read_model(exercise, name, model).input_shape
+    if expected is not None and (len(expected) != inputs.ndim - 1 or any(
+            size is not None and int(size) != given for size, given in zip(expected, inputs.shape[1:]))):
+        fail(exercise, f"{name} takes inputs of shape {tuple(expected)} per image, not {tuple(inputs.shape[1:])}.",
+             "Prepare the images exactly as the model's training images were prepared.")
     try:
         outputs = np.asarray(model.predict(inputs, batch_size=256, verbose=0))
     except Exception as error:  # Keras raises ValueError and others for a wrong input shape
@@ -92,14 +103,52 @@ def _affine_match(given: np.ndarray, reference: np.ndarray) -> bool:
     return bool(spread > 0 and np.abs(residual).max() <= 1e-3 * spread)
 
 
+def _check_fashion_run(model: Any) -> None:
+    """Fail unless the model was compiled and trained with the MNIST network's settings.
+
+    The run is read from ``model.history``, the History of the model's last ``fit``; a model
+    without one (loaded from a file) is judged on its accuracy alone.
+    """
+    __tracebackhide__ = True
+    import math
+
+    info = read_model("7.1", "fashion_model", model)
+    if info.compiled and (info.optimizer != "adam" or not close(info.learning_rate, LEARNING_RATE, rtol=1e-5)):
+        fail("7.1", f"fashion_model is compiled with {info.optimizer or 'no optimizer'} "
+                    f"(learning rate {info.learning_rate:g}), not as build_model does.",
+             "Build it with build_model(learning_rate), the same function as the MNIST network.")
+    history = getattr(model, "history", None)
+    logs = getattr(history, "history", None)
+    if not isinstance(logs, dict) or not logs.get("loss"):
+        return
+    (x_train, _), _ = _fashion()
+    if len(logs["loss"]) != mode.epochs(NUM_EPOCHS):
+        fail("7.1", f"the last fit of fashion_model ran {len(logs['loss'])} epochs.",
+             "Train a fresh build_model(...) once, with epochs=mode.epochs(num_epochs), as the "
+             "MNIST network was.")
+    if accuracy_key(logs, validation=True) is None:
+        fail("7.1", "fashion_model was trained without a validation split.",
+             "Pass validation_split=0.1 to fit, as for the MNIST network.")
+    steps = (getattr(history, "params", None) or {}).get("steps")
+    if steps is not None and steps != math.ceil(int(len(x_train) * (1 - VALIDATION_SPLIT)) / BATCH_SIZE):
+        fail("7.1", f"fit ran {steps} steps per epoch.",
+             "Use batch_size=batch_size and validation_split=0.1 on the Fashion training pictures, "
+             "as for the MNIST network.")
+
+
 def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
     """Exercise 7.1: a network trained on Fashion-MNIST, and the test images prepared for it.
 
     ``fashion_inputs_test`` must be the Fashion test images in the order of the labels, in any
-    shape the model takes ((n, 28, 28, 1), (n, 28, 28) or (n, 784)) and any global scaling (/255
-    or standardised with the training statistics). The model must reach the bar on them
-    (85 % in full mode, 70 % in fast mode). Rejects the MNIST or training images, an untrained
-    network or one trained on MNIST, and a History instead of a model.
+    shape the model takes ((n, 28, 28, 1), (n, 28, 28) or (n, 784)), float32 or float64, array
+    or list or tensor, scaled as a whole (/255 like ``prepare``, or standardised with the
+    training statistics if the model was trained so), never the raw 0..255 pixels. The model
+    must reach the bar on them
+    (85 % in full mode, 70 % in fast mode). The preparation and the settings are the MNIST
+    network's: pixels scaled to 0..1, Adam at 0.001, 3 epochs (capped in fast mode), batch 32,
+    validation split 0.1 (read from ``fashion_model.history`` when the model has one). Rejects
+    unscaled pixels, the MNIST or training images, other settings, an untrained network or one
+    trained on MNIST, and a History instead of a model.
     """
     __tracebackhide__ = True
     require_attempt("7.1", fashion_model=fashion_model, fashion_inputs_test=fashion_inputs_test)
@@ -121,9 +170,20 @@ def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
         fail("7.1", "fashion_inputs_test is not the Fashion test images, scaled as a whole.",
              "Prepare fashion_x_test exactly like the training images (same function), "
              "without shuffling or changing single images.")
+    pixels = x_test.reshape(len(x_test), -1).astype(np.float64)
+    flat = inputs.reshape(len(inputs), -1).astype(np.float64)
+    if np.allclose(flat, pixels, atol=0.5):
+        fail("7.1", "fashion_inputs_test holds the pixels from 0 to 255, not scaled.",
+             "Prepare the pictures like the MNIST network's: prepare(...) scales them to 0..1, "
+             "for training and for testing.")
+    _check_fashion_run(fashion_model)
     outputs = _predict("7.1", "fashion_model", fashion_model, inputs)
     accuracy = float(np.mean(outputs.argmax(-1) == y_test))
     bar = _fashion_bar()
+    if accuracy < bar and not np.allclose(flat, pixels / 255, atol=1e-3):
+        fail("7.1", "fashion_model does poorly on fashion_inputs_test, which is not scaled as "
+                    "prepare(...) scales the training pictures.",
+             "Prepare the test pictures exactly like the training pictures: the prepare function above.")
     if accuracy < CHANCE_BAR:
         fail("7.1", f"fashion_model gets {accuracy:.0%} of the Fashion test images right: no "
                     f"better than guessing.",
@@ -212,11 +272,16 @@ def exercise_7_3(model_path: Any, loaded_model: Any, fashion_model: Any) -> None
     """Exercise 7.3: the Fashion model saved to a ``.keras`` file and loaded back.
 
     ``model_path`` (a string or a Path) must end in ``.keras`` and exist; the model in that
-    file, and ``loaded_model``, must give the same predictions as ``fashion_model``. Rejects the
+    file, and ``loaded_model``, must give the same predictions as ``fashion_model``. Rejects
+    ``model_path = fashion_model.save(...)`` (which stores None), the
     old ``.h5`` name, a path never written, ``loaded_model`` being ``fashion_model`` itself, a
     copy of the architecture without the weights, and a file holding another model.
     """
     __tracebackhide__ = True
+    if model_path is None and loaded_model is not None:
+        fail("7.3", "model_path is None: save writes the file and returns None.",
+             "Store the file's path itself in model_path (a Path or a string ending in .keras), "
+             "then pass model_path to fashion_model.save.")
     require_attempt("7.3", model_path=model_path, loaded_model=loaded_model)
     _require_model("7.3", "fashion_model", fashion_model)
     if not isinstance(model_path, (str, os.PathLike)):
