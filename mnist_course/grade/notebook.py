@@ -1,0 +1,229 @@
+"""Grade one notebook from start to end, or many in turn (see the flow in :mod:`mnist_course.grade`).
+
+Example:
+    >>> report = grade_notebook("notebooks/01_meet_the_data.ipynb", fast=True)   # doctest: +SKIP
+    >>> report.exit_code                                                          # doctest: +SKIP
+    1
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+
+from mnist_course import mode as course_mode
+from mnist_course.grade import judge as judge_module
+from mnist_course.grade.interpret import interpret, one_line
+from mnist_course.grade.outputs import check_outputs, create_text
+from mnist_course.grade.plan import Plan, canonical_source, plan_execution
+from mnist_course.grade.reference import course_number, load_reference
+from mnist_course.grade.report import summary_line
+from mnist_course.grade.results import GradeError, Report
+from mnist_course.grade.run import (
+    Workspace, base_environment, digest_files, execute_plan, kernel_environment, private_folder,
+    remove_tree, require_kernel, snapshot_course, snapshot_data, write_files,
+)
+from mnist_course.student import NotebookError, read_notebook
+
+#: Default time limits in seconds: (per cell, whole notebook), for full and fast mode.
+DEFAULT_TIMEOUTS = {"full": (1800, 7200), "fast": (300, 900)}
+#: The environment variables the checks depend on; the kernel and the judge get the grader's.
+WATCHED_VARIABLES = ("MNIST_COURSE_FAST", "MNIST_COURSE_DATA", "MNIST_COURSE_FASHION_DATA")
+
+
+def resolve_mode(fast: bool | None) -> str:
+    """"fast" or "full": the ``fast`` argument if given, else ``MNIST_COURSE_FAST``."""
+    if fast is None:
+        fast = course_mode.is_fast_mode()
+    return "fast" if fast else "full"
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fast: bool | None = None,
+                   cell_timeout: int | None = None, timeout: int | None = None,
+                   kernel_name: str = "python3", executed: str | Path | None = None,
+                   threads: int | None = None) -> Report:
+    """Grade one notebook; raises :class:`GradeError` for bad input.
+
+    ``fast`` picks the mode (default: the ``MNIST_COURSE_FAST`` environment variable);
+    ``cell_timeout`` and ``timeout`` (seconds) default to :data:`DEFAULT_TIMEOUTS` of that
+    mode. With ``executed``, the executed copy is saved there (a new file), with the checks'
+    messages. ``threads`` sets TensorFlow's and OpenMP's thread counts in the kernel and the
+    judge (otherwise the grader's own ``TF_NUM_*_THREADS``/``OMP_NUM_THREADS`` pass through).
+    """
+    started = time.monotonic()
+    path = Path(path)
+    if executed is not None:
+        check_outputs([path], None, [Path(executed)])
+    before = _digest(path)
+    try:
+        with warnings.catch_warnings():  # e.g. duplicate cell ids: nbformat mends them and warns
+            warnings.simplefilter("ignore")
+            notebook = read_notebook(path)
+    except NotebookError as error:
+        raise GradeError(str(error)) from None
+    number = course_number(notebook, path)
+    reference = load_reference(number, path.name, solutions)
+    mode_name = resolve_mode(fast)
+    default_cell, default_total = DEFAULT_TIMEOUTS[mode_name]
+    cell_timeout, timeout = cell_timeout or default_cell, timeout or default_total
+    require_kernel(kernel_name)
+    course = snapshot_course()
+    data = snapshot_data(number)
+    mode_variables = {"MNIST_COURSE_FAST": "1" if mode_name == "fast" else "0"}
+    kernel_variables = dict(mode_variables)
+    for item in data:  # the files found now, named explicitly: the kernel has a home of its own
+        kernel_variables[item.variable] = str(item.path.parent if "/" in item.name else item.path)
+    with Workspace.create(course) as workspace:
+        plan = plan_execution(notebook, reference, kernel_variables, package_dir=str(workspace.package_dir),
+                              answers_dir=str(workspace.answers))
+        outcome = execute_plan(plan, workspace=workspace, cell_timeout=cell_timeout, timeout=timeout,
+                               kernel_name=kernel_name,
+                               env=kernel_environment(workspace, kernel_variables, threads))
+        kernel_notes = _kernel_notes(workspace.answers, plan)
+        verdicts, judge_error = _judge(plan, reference, workspace, course, data, mode_variables, threads,
+                                       timeout)
+    exercises, tampering, notes, cell_errors = interpret(plan, reference, outcome, verdicts, kernel_notes)
+    notes += _changed_on_disk(course, data)
+    if _digest(path) != before:
+        notes.append(f"the submission {path.name} was changed or deleted while it was graded (the "
+                     f"grades are those of the file as it was read when grading began)")
+    if judge_error:
+        cell_errors.append(f"the judge: {judge_error}")
+    if outcome.stop_reason:
+        cell_errors.append(f"execution stopped early: {outcome.stop_reason}")
+        log = [line for line in outcome.kernel_log.splitlines()
+               if line.strip() and "without encryption" not in line]
+        if "kernel" in outcome.stop_reason and log:
+            cell_errors.append("kernel log (end): " + one_line("\n".join(log)[-500:]))
+    report = Report(
+        notebook=str(path), course_notebook=reference.title, reference=reference.source, mode=mode_name,
+        exercises=exercises, tampering=tampering, notes=notes, cell_errors=cell_errors)
+    if executed is not None:
+        save_executed(plan, report, Path(executed))
+    report.seconds = round(time.monotonic() - started, 1)
+    return report
+
+
+def _kernel_notes(answers: Path, plan: Plan) -> dict[str, list[str]]:
+    """What the kernel noticed at each check position (its own claims: only ever notes,
+    or tampering with its own check)."""
+    found = {}
+    for exercise in plan.grader_cells:
+        try:
+            status = json.loads((answers / exercise / "kernel.json").read_text(encoding="utf-8"))
+            found[exercise] = [str(text) for text in status.get("notes", [])][:20]
+        except (OSError, ValueError, AttributeError):
+            found[exercise] = []
+    return found
+
+
+def _judge(plan: Plan, reference, workspace: Workspace, course: dict[str, bytes], data, mode_variables,
+           threads: int | None, timeout: int) -> tuple[dict[str, dict], str]:
+    """The judge's verdicts, from a clean process started after the kernel has ended."""
+    root = private_folder("mnist-course-judge-")
+    try:
+        for folder in ("home", "tmp", "mpl", "keras"):
+            (root / folder).mkdir()
+        write_files(course, root / "course" / "mnist_course")
+        variables = dict(mode_variables)
+        digests = {}
+        for item in data:
+            target = root / "data" / item.name
+            write_files({item.name: item.data}, root / "data", read_only=False)
+            digests[str(target)] = item.digest
+            variables[item.variable] = str(target.parent if "/" in item.name else target)
+        for file in (root / "data").rglob("*"):
+            if file.is_file():
+                file.chmod(0o444)
+        env = base_environment(root, variables, threads)
+        env.update(PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+        from mnist_course.grade.run import python_for_judge
+
+        job = {"module": reference.module, "answers": str(workspace.answers),
+               "exercises": list(reference.exercises), "data": digests}
+        try:
+            return judge_module.judge(job, python=python_for_judge(), course_root=str(root / "course"),
+                                      env=env, timeout=timeout, cwd=str(root / "tmp")), ""
+        except RuntimeError as error:
+            return {}, str(error)
+    finally:
+        remove_tree(root)
+
+
+def _changed_on_disk(course: dict[str, bytes], data) -> list[str]:
+    """The course's files and data that differ on disk from when grading began."""
+    notes = []
+    now = snapshot_course()
+    before, after = digest_files(course), digest_files(now)
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) != after.get(name):
+            notes.append(f"the course's file mnist_course/{name} changed on disk while the notebook ran "
+                         f"(the judge used the course as it was when grading began)")
+    for item in data:
+        if _digest(item.path) != item.digest:
+            notes.append(f"the data file {item.path} changed on disk while the notebook ran (the judge "
+                         f"used the data as they were when grading began)")
+    return notes
+
+
+def save_executed(plan: Plan, report: Report, target: Path) -> None:
+    """Save the executed copy for feedback (a new file): the check cells read as in the course,
+    with the course's verdict as their output; the grader's own set-up cell is left out."""
+    notebook = copy.deepcopy(plan.notebook)
+    sources = {index: exercise for exercise, index in plan.grader_cells.items()}
+    results = {r.exercise: r for r in report.exercises}
+    for index, cell in enumerate(notebook.cells):
+        if index in sources:
+            exercise = sources[index]
+            cell.source = canonical_source(cell.source, exercise)
+            result = results[exercise]
+            text = result.output or (f"✘ {result.detail}" if result.status in ("failed", "tampered")
+                                     else f"Exercise {exercise}: {result.status}. {result.detail}")
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text.rstrip("\n") + "\n")]
+    del notebook.cells[0]
+    create_text(target, nbformat.writes(notebook) + "\n")
+
+
+def grade_many(paths: list[Path], *, progress: Callable[[str], None] | None = None,
+               executed_dir: Path | None = None, root: Path | None = None, **options) -> list[Report]:
+    """Grade each notebook in turn; a notebook that is bad input or crashes gets a report
+    with its ``error`` and the others go on. Feedback copies go to ``executed_dir`` under the
+    submission's path relative to ``root``, as ``NAME.executed.ipynb`` (never over a file)."""
+    reports = []
+    for number, path in enumerate(paths, start=1):
+        name = str(path.relative_to(root)) if root else str(path)
+        if progress:
+            progress(f"[{number}/{len(paths)}] {name} …")
+        try:
+            target = None
+            if executed_dir is not None:
+                target = executed_target(executed_dir, Path(name))
+            report = grade_notebook(path, executed=target, **options)
+        except GradeError as error:
+            report = Report(notebook=str(path), error=str(error))
+        except Exception as error:  # keep going: one broken submission must not stop the rest
+            report = Report(notebook=str(path), error=f"the grader crashed: {error.__class__.__name__}: {error}")
+        if progress:
+            progress(f"[{number}/{len(paths)}] {name}: {summary_line(report)}")
+        reports.append(report)
+    return reports
+
+
+def executed_target(folder: Path, relative: Path) -> Path:
+    """Where the feedback copy of the submission at ``relative`` goes in ``folder``."""
+    return folder / relative.with_suffix(".executed.ipynb")
+
