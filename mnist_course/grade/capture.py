@@ -44,7 +44,6 @@ import os
 import pathlib
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -87,9 +86,11 @@ class Recorder:
         self.ids: dict[int, int] = {}
         self.keep: list[Any] = []      # keeps every object alive so that its id() is not reused
         self.calls: dict[int, list] = {}   # id of a recorded function -> its calls
+        self.files = 0
 
     def _file(self, suffix: str) -> str:
-        return f"o{len(self.keep)}{suffix}"
+        self.files += 1
+        return f"f{self.files}{suffix}"
 
     def encode(self, value: Any) -> dict:
         if value is None or value is Ellipsis:
@@ -262,13 +263,11 @@ def dump(folder: str, names: list[str], args: list, kwargs: dict,
 # In the judge: files -> objects
 # ------------------------------------------------------------------------------------------
 
-@dataclass
 class Loaded:
     """The answers read back: the check's arguments, and what could not be handed over."""
 
-    args: list
-    kwargs: dict
-    problems: list[str] = field(default_factory=list)
+    def __init__(self, args: list, kwargs: dict, problems: list[str]):
+        self.args, self.kwargs, self.problems = args, kwargs, problems
 
 
 class NotHandedOver:

@@ -44,21 +44,31 @@ def sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def judge(job: dict, *, python: str, course_root: str, env: dict, timeout: float, cwd: str) -> dict:
+def judge(job: dict, *, python: str, course_root: str, env: dict, timeout: float, cwd: str,
+          own_children: set[int] | None = None) -> dict:
     """Run the judge on ``job`` (see :func:`main`) and return its verdicts by exercise.
 
-    Raises ``RuntimeError`` with the judge's last words when it does not answer.
+    The judge's pid is kept in ``own_children`` while it runs (see
+    :func:`mnist_course.grade.run.end_processes`). Raises ``RuntimeError`` with the judge's
+    last words when it does not answer.
     """
+    process = subprocess.Popen([python, "-I", "-B", "-c", _BOOT, course_root], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    children = own_children if own_children is not None else set()
+    children.add(process.pid)
     try:
-        result = subprocess.run([python, "-I", "-B", "-c", _BOOT, course_root], input=json.dumps(job),
-                                capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd)
+        stdout, stderr = process.communicate(json.dumps(job), timeout=timeout)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         raise RuntimeError(f"the judge took longer than {timeout:.0f} s") from None
+    finally:
+        children.discard(process.pid)
     try:
-        return json.loads(result.stdout)
+        return json.loads(stdout)
     except ValueError:
-        tail = " ".join(result.stderr.strip().splitlines()[-3:])[-600:]
-        raise RuntimeError(f"the judge stopped (exit code {result.returncode}): {tail}") from None
+        tail = " ".join(stderr.strip().splitlines()[-3:])[-600:]
+        raise RuntimeError(f"the judge stopped (exit code {process.returncode}): {tail}") from None
 
 
 def main() -> int:

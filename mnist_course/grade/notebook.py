@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import nbformat
 
 from mnist_course import mode as course_mode
 from mnist_course.grade import judge as judge_module
+from mnist_course.grade import run
 from mnist_course.grade.interpret import interpret, one_line
 from mnist_course.grade.outputs import check_outputs, create_text
 from mnist_course.grade.plan import Plan, canonical_source, plan_execution
@@ -27,8 +29,8 @@ from mnist_course.grade.reference import course_number, load_reference
 from mnist_course.grade.report import summary_line
 from mnist_course.grade.results import GradeError, Report
 from mnist_course.grade.run import (
-    Workspace, base_environment, digest_files, execute_plan, kernel_environment, private_folder,
-    remove_tree, require_kernel, snapshot_course, snapshot_data, write_files,
+    Snapshot, Workspace, base_environment, data_variables, digest_files, execute_plan,
+    kernel_environment, private_folder, remove_tree, require_kernel, snapshot_course, write_files,
 )
 from mnist_course.student import NotebookError, read_notebook
 
@@ -55,7 +57,7 @@ def _digest(path: Path) -> str | None:
 def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fast: bool | None = None,
                    cell_timeout: int | None = None, timeout: int | None = None,
                    kernel_name: str = "python3", executed: str | Path | None = None,
-                   threads: int | None = None) -> Report:
+                   threads: int | None = None, snapshot: Snapshot | None = None) -> Report:
     """Grade one notebook; raises :class:`GradeError` for bad input.
 
     ``fast`` picks the mode (default: the ``MNIST_COURSE_FAST`` environment variable);
@@ -63,6 +65,8 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
     mode. With ``executed``, the executed copy is saved there (a new file), with the checks'
     messages. ``threads`` sets TensorFlow's and OpenMP's thread counts in the kernel and the
     judge (otherwise the grader's own ``TF_NUM_*_THREADS``/``OMP_NUM_THREADS`` pass through).
+    ``snapshot`` holds the course and data as they were when a run of many notebooks began
+    (:func:`grade_many` passes one); by default they are read now.
     """
     started = time.monotonic()
     path = Path(path)
@@ -81,13 +85,13 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
     default_cell, default_total = DEFAULT_TIMEOUTS[mode_name]
     cell_timeout, timeout = cell_timeout or default_cell, timeout or default_total
     require_kernel(kernel_name)
-    course = snapshot_course()
-    data = snapshot_data(number)
+    snapshot = snapshot or Snapshot()
+    course, data = snapshot.course, snapshot.data(number)
     mode_variables = {"MNIST_COURSE_FAST": "1" if mode_name == "fast" else "0"}
-    kernel_variables = dict(mode_variables)
-    for item in data:  # the files found now, named explicitly: the kernel has a home of its own
-        kernel_variables[item.variable] = str(item.path.parent if "/" in item.name else item.path)
     with Workspace.create(course) as workspace:
+        # The kernel gets its own copy of the data: what it does to it touches nobody else.
+        write_files({item.name: item.data for item in data}, workspace.root / "data", read_only=False)
+        kernel_variables = {**mode_variables, **data_variables(data, workspace.root / "data")}
         plan = plan_execution(notebook, reference, kernel_variables, package_dir=str(workspace.package_dir),
                               answers_dir=str(workspace.answers))
         outcome = execute_plan(plan, workspace=workspace, cell_timeout=cell_timeout, timeout=timeout,
@@ -139,25 +143,17 @@ def _judge(plan: Plan, reference, workspace: Workspace, course: dict[str, bytes]
         for folder in ("home", "tmp", "mpl", "keras"):
             (root / folder).mkdir()
         write_files(course, root / "course" / "mnist_course")
-        variables = dict(mode_variables)
-        digests = {}
-        for item in data:
-            target = root / "data" / item.name
-            write_files({item.name: item.data}, root / "data", read_only=False)
-            digests[str(target)] = item.digest
-            variables[item.variable] = str(target.parent if "/" in item.name else target)
-        for file in (root / "data").rglob("*"):
-            if file.is_file():
-                file.chmod(0o444)
+        write_files({item.name: item.data for item in data}, root / "data")
+        variables = {**mode_variables, **data_variables(data, root / "data")}
+        digests = {str(root / "data" / item.name): item.digest for item in data}
         env = base_environment(root, variables, threads)
         env.update(PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
-        from mnist_course.grade.run import python_for_judge
-
         job = {"module": reference.module, "answers": str(workspace.answers),
                "exercises": list(reference.exercises), "data": digests}
         try:
-            return judge_module.judge(job, python=python_for_judge(), course_root=str(root / "course"),
-                                      env=env, timeout=timeout, cwd=str(root / "tmp")), ""
+            return judge_module.judge(job, python=sys.executable, course_root=str(root / "course"),
+                                      env=env, timeout=timeout, cwd=str(root / "tmp"),
+                                      own_children=run.OWN_CHILDREN), ""
         except RuntimeError as error:
             return {}, str(error)
     finally:
@@ -175,8 +171,8 @@ def _changed_on_disk(course: dict[str, bytes], data) -> list[str]:
                          f"(the judge used the course as it was when grading began)")
     for item in data:
         if _digest(item.path) != item.digest:
-            notes.append(f"the data file {item.path} changed on disk while the notebook ran (the judge "
-                         f"used the data as they were when grading began)")
+            notes.append(f"the data file {item.path} changed on disk since grading began (the judge "
+                         f"used the data as they were then)")
     return notes
 
 
@@ -204,6 +200,7 @@ def grade_many(paths: list[Path], *, progress: Callable[[str], None] | None = No
     with its ``error`` and the others go on. Feedback copies go to ``executed_dir`` under the
     submission's path relative to ``root``, as ``NAME.executed.ipynb`` (never over a file)."""
     reports = []
+    options.setdefault("snapshot", Snapshot())  # the course and data as they were at the start
     for number, path in enumerate(paths, start=1):
         name = str(path.relative_to(root)) if root else str(path)
         if progress:

@@ -29,7 +29,6 @@ import secrets
 import shutil
 import signal
 import stat
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -97,6 +96,27 @@ def snapshot_data(number: int) -> list[DataFile]:
         elif fashion is not None:
             files.append(DataFile(fashion, data.FASHION_DATA_VARIABLE, "fashion.npz", fashion.read_bytes()))
     return files
+
+
+class Snapshot:
+    """The course's files and data as they were when a grading run began, read once and used
+    for every submission of the run: what one notebook does to the files on disk cannot reach
+    the next one's kernel or any judge."""
+
+    def __init__(self) -> None:
+        self.course = snapshot_course()
+        self._data: dict[bool, list[DataFile]] = {}
+
+    def data(self, number: int) -> list[DataFile]:
+        key = number == 7
+        if key not in self._data:
+            self._data[key] = snapshot_data(number)
+        return self._data[key]
+
+
+def data_variables(data: list[DataFile], folder: Path) -> dict[str, str]:
+    """The environment variables that point the course at ``data`` written under ``folder``."""
+    return {item.variable: str(folder / item.name.split("/")[0]) for item in data}
 
 
 def write_files(files: dict[str, bytes], target: Path, *, read_only: bool = True) -> None:
@@ -203,8 +223,40 @@ def kernel_environment(workspace: Workspace, mode_variables: dict[str, str | Non
 # Ending every process of a run
 # ------------------------------------------------------------------------------------------
 
-def _processes_of(token: str, root: Path) -> list[int]:
-    """Processes that carry ``token`` in their environment or work inside ``root`` (Linux)."""
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Make this process adopt the orphans of its descendants (Linux), so that a process the
+    notebook detaches (a double fork, ``setsid``) becomes our child and can be ended."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except Exception:  # pragma: no cover - not Linux: the other ways must do
+        pass
+
+
+def _stat(entry: Path) -> tuple[int, int, str] | None:
+    """(parent pid, start time in clock ticks, state) of a process, from /proc/PID/stat."""
+    try:
+        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[19]), fields[0]
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def start_ticks() -> int:
+    """Now, in the clock ticks since boot that /proc/PID/stat counts start times in."""
+    try:
+        return int(float(Path("/proc/uptime").read_text().split()[0]) * os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError):  # pragma: no cover - not Linux
+        return 0
+
+
+def _processes_of(token: str, root: Path, since: int | None) -> list[int]:
+    """Processes that carry ``token`` in their environment, work inside ``root``, or were
+    adopted by this process after ``since`` (Linux)."""
     found = []
     marker = f"{MARKER}={token}".encode()
     proc = Path("/proc")
@@ -214,6 +266,11 @@ def _processes_of(token: str, root: Path) -> list[int]:
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
+            stat_ = _stat(entry)
+            if since is not None and stat_ and stat_[0] == os.getpid() and stat_[1] >= since \
+                    and int(entry.name) not in OWN_CHILDREN:
+                found.append(int(entry.name))
+                continue
             if marker in (entry / "environ").read_bytes().split(b"\0"):
                 found.append(int(entry.name))
                 continue
@@ -225,23 +282,46 @@ def _processes_of(token: str, root: Path) -> list[int]:
     return found
 
 
-def end_processes(token: str, pgid: int | None, root: Path) -> None:
-    """Kill the kernel's process group and every process left from this run."""
+#: Kernels and judges this process started on purpose (other runs' too, when grading in
+#: threads): never taken for a leftover of a run.
+OWN_CHILDREN: set[int] = set()
+
+
+def end_processes(token: str, pgid: int | None, root: Path, since: int | None = None) -> None:
+    """Kill the kernel's process group and every process left from this run: those with
+    the run's marker, working in its folder, or adopted by us since ``since`` (see
+    :func:`become_subreaper`)."""
     if pgid is not None and pgid > 1 and pgid != os.getpgid(0):
         try:
             os.killpg(pgid, signal.SIGKILL)
         except OSError:
             pass
     for _ in range(3):  # a process may start another while the first is killed
-        left = _processes_of(token, root)
+        left = _processes_of(token, root, since)
         if not left:
-            return
+            break
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         time.sleep(0.1)
+    _reap(since)
+
+
+def _reap(since: int | None) -> None:
+    """Collect the exit status of adopted children that have ended (no zombies left)."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover - not Linux
+        return
+    for entry in proc.iterdir():
+        stat_ = _stat(entry) if entry.name.isdigit() and since is not None else None
+        if stat_ and stat_[0] == os.getpid() and stat_[1] >= since and stat_[2] == "Z" \
+                and int(entry.name) not in OWN_CHILDREN:
+            try:
+                os.waitpid(int(entry.name), os.WNOHANG)
+            except OSError:
+                pass
 
 
 # ------------------------------------------------------------------------------------------
@@ -294,11 +374,18 @@ def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout
         resources={"metadata": {"path": str(workspace.root / "work")}}, on_cell_executed=on_executed)
     deadline = time.monotonic() + timeout
     pgid = None
+    become_subreaper()
+    since = start_ticks()
     with open(log_path, "wb") as log:
         try:
             with client.setup_kernel(env=env, stderr=log, stdout=log):
                 pgid = getattr(getattr(client.km, "provisioner", None), "pgid", None)
-                _run_cells(client, plan, outcome, cell_timeout, deadline, timeout, DeadKernelError)
+                kernel_pid = getattr(getattr(client.km, "provisioner", None), "pid", None)
+                OWN_CHILDREN.add(kernel_pid)
+                try:
+                    _run_cells(client, plan, outcome, cell_timeout, deadline, timeout, DeadKernelError)
+                finally:
+                    OWN_CHILDREN.discard(kernel_pid)
         except DeadKernelError:
             outcome.stop_reason = outcome.stop_reason or "the kernel died"
         except Exception as error:  # the kernel did not start, or stopped answering
@@ -306,7 +393,7 @@ def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout
                 outcome.stopped_at = 0
             outcome.stop_reason = f"the kernel failed: {error.__class__.__name__}: {error}"
         finally:
-            end_processes(workspace.token, pgid, workspace.root)
+            end_processes(workspace.token, pgid, workspace.root, since)
     outcome.kernel_log = log_path.read_text(errors="replace")[-2000:]
     return outcome
 
@@ -347,7 +434,3 @@ def _run_cells(client, plan: Plan, outcome: Execution, cell_timeout: int, deadli
                 outcome.stop_reason = "the kernel did not stop after a cell timed out"
                 return
 
-
-def python_for_judge() -> str:
-    """The Python the judge runs with: the grader's own."""
-    return sys.executable
