@@ -25,7 +25,7 @@ from mnist_course.grade import run
 from mnist_course.grade.interpret import interpret, one_line
 from mnist_course.grade.outputs import check_outputs, create_text
 from mnist_course.grade.plan import Plan, canonical_source, plan_execution
-from mnist_course.grade.reference import course_number, load_reference
+from mnist_course.grade.reference import PACKAGE_DIR, course_number, load_reference
 from mnist_course.grade.report import summary_line
 from mnist_course.grade.results import GradeError, Report
 from mnist_course.grade.run import (
@@ -88,6 +88,7 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
     snapshot = snapshot or Snapshot()
     course, data = snapshot.course, snapshot.data(number)
     mode_variables = {"MNIST_COURSE_FAST": "1" if mode_name == "fast" else "0"}
+    bytecode = _bytecode()
     with Workspace.create(course) as workspace:
         # The kernel gets its own copy of the data: what it does to it touches nobody else.
         write_files({item.name: item.data for item in data}, workspace.root / "data", read_only=False)
@@ -102,6 +103,8 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
                                        timeout)
     exercises, tampering, notes, cell_errors = interpret(plan, reference, outcome, verdicts, kernel_notes)
     notes += _changed_on_disk(course, data)
+    notes += [f"the course's bytecode mnist_course/{name} was written or changed while the notebook ran"
+              for name, digest in _bytecode().items() if bytecode.get(name) != digest]
     if _digest(path) != before:
         notes.append(f"the submission {path.name} was changed or deleted while it was graded (the "
                      f"grades are those of the file as it was read when grading began)")
@@ -160,6 +163,12 @@ def _judge(plan: Plan, reference, workspace: Workspace, course: dict[str, bytes]
         remove_tree(root)
 
 
+def _bytecode() -> dict[str, str]:
+    """Digests of the compiled files in the course's package (the judge never reads them)."""
+    return {str(p.relative_to(PACKAGE_DIR)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in PACKAGE_DIR.rglob("*.pyc") if p.is_file()}
+
+
 def _changed_on_disk(course: dict[str, bytes], data) -> list[str]:
     """The course's files and data that differ on disk from when grading began."""
     notes = []
@@ -167,8 +176,8 @@ def _changed_on_disk(course: dict[str, bytes], data) -> list[str]:
     before, after = digest_files(course), digest_files(now)
     for name in sorted(set(before) | set(after)):
         if before.get(name) != after.get(name):
-            notes.append(f"the course's file mnist_course/{name} changed on disk while the notebook ran "
-                         f"(the judge used the course as it was when grading began)")
+            notes.append(f"the course's file mnist_course/{name} changed on disk since grading began "
+                         f"(the judge used the course as it was then)")
     for item in data:
         if _digest(item.path) != item.digest:
             notes.append(f"the data file {item.path} changed on disk since grading began (the judge "

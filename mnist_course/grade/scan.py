@@ -134,6 +134,14 @@ class Scanner:
         verb = "deletes" if isinstance(node, ast.Delete) else "replaces"
         if isinstance(target, ast.Name) and target.id == "check":
             note(None, f"{'deletes' if verb == 'deletes' else 'rebinds'} the name `check`", True)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Call) \
+                and isinstance(target.value.func, ast.Name) and target.value.func.id in ("vars", "getattr"):
+            text = ast.unparse(target)
+            inner = target.value.args[0] if target.value.args else None
+            if inner is not None and _root(inner) in self.course:
+                note(exercise_in(text), f"{verb} `{text}` (part of the course's checks)", True)
+            else:
+                note(None, f"{verb} `{text}`")
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
             root = _root(target)
             text = ast.unparse(target)
