@@ -114,8 +114,11 @@ def _judge_one(exercise: str, job: dict, checks, capture, core) -> dict:
     kind, message = handed.get("status"), str(handed.get("message", ""))
     if kind == "name error":
         return {"status": NOT_REACHED, "message": message}
-    if kind != "handed over":
+    if kind == "error":  # the kernel's helper could not take the answer; its words, as a failure
         return {"status": FAILED, "message": message or "the answer could not be handed over"}
+    if kind != "handed over":
+        return {"status": FAILED, "message": "the answer was not handed over: the grader's status file "
+                                             "at this check position was not the grader's own"}
     try:
         loaded = capture.load(folder)
     except capture.CaptureError as error:
