@@ -428,7 +428,9 @@ def _run_cells(client, plan: Plan, outcome: Execution, cell_timeout: int, deadli
             # The kernel was interrupted; it must answer again before the next cell runs.
             client.timeout = _PROBE_TIMEOUT
             outcome.replies.pop(-1, None)
+            last = plan.notebook.cells[-1]  # nbclient files the probe's cell under its index
             client.execute_cell(new_code_cell("pass"), -1, store_history=False)
+            plan.notebook.cells[-1] = last
             if outcome.replies.get(-1, {}).get("status") != "ok":
                 outcome.stopped_at = index
                 outcome.stop_reason = "the kernel did not stop after a cell timed out"
