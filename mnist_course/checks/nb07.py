@@ -23,6 +23,11 @@ from mnist_course import mode
 from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 
+from mnist_course.checks._core import summary_for
+
+#: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
+summary = summary_for(__name__)
+
 NUM_CLASSES = 10
 #: Test accuracy a Fashion-MNIST model must reach: (fast mode, full mode).
 FASHION_BARS = (0.70, 0.85)
