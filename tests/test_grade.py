@@ -189,6 +189,8 @@ def test_the_executed_copy_reads_like_the_course_with_the_checks_output(graded):
     assert text(executed.cells[index_of(executed, "check:1.1")]).startswith("✔ Exercise 1.1 passed")
     assert "✘ Exercise 1.2: these are the counts of the test set." in text(executed.cells[index_of(executed, "check:1.2")])
     assert not any("_mnist_course_grader" in c.source for c in executed.cells), "the grader's cells are left out"
+    summary = next(c for c in executed.cells if c.cell_type == "code" and c.source == "check.summary()")
+    assert "✘ 1.2   failed" in text(summary) and "2 of 4 exercises passed." in text(summary)
 
 
 # -- without a kernel ---------------------------------------------------------------------

@@ -192,6 +192,9 @@ def save_executed(plan: Plan, report: Report, target: Path) -> None:
     sources = {index: exercise for exercise, index in plan.grader_cells.items()}
     results = {r.exercise: r for r in report.exercises}
     for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and cell.source.strip() == "check.summary()":
+            # The kernel checked nothing itself: the summary is the grade.
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=_summary(report))]
         if index in sources:
             exercise = sources[index]
             cell.source = canonical_source(cell.source, exercise)
@@ -201,6 +204,14 @@ def save_executed(plan: Plan, report: Report, target: Path) -> None:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text.rstrip("\n") + "\n")]
     del notebook.cells[0]
     create_text(target, nbformat.writes(notebook) + "\n")
+
+
+def _summary(report: Report) -> str:
+    symbols = {"passed": "✔", "failed": "✘", "not attempted": "○"}
+    lines = ["Your grade in this notebook (from the course's checks, run by the grader):"]
+    lines += [f"  {symbols.get(r.status, '•')} {r.exercise:<5} {r.status}" for r in report.exercises]
+    lines.append(f"{report.counts()['passed']} of {len(report.exercises)} exercises passed.")
+    return "\n".join(lines) + "\n"
 
 
 def grade_many(paths: list[Path], *, progress: Callable[[str], None] | None = None,
