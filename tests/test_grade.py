@@ -290,11 +290,10 @@ def judged(tmp_path, exercise: str, answers_dir: Path) -> dict:
                                           **run.data_variables(data, tmp_path / "data")}, None)
     for folder in ("home", "tmp", "mpl", "keras"):
         (tmp_path / folder).mkdir(exist_ok=True)
-    job = {"module": "mnist_course.checks.nb01", "answers": str(answers_dir), "exercises": [exercise],
-           "data": {str(tmp_path / "data" / d.name): d.digest for d in data}}
+    job = {"course_root": str(root), "module": "mnist_course.checks.nb01", "answers": str(answers_dir),
+           "exercises": [exercise], "data": {str(tmp_path / "data" / d.name): d.digest for d in data}}
     try:
-        return judge.judge(job, python=sys.executable, course_root=str(root), env=env, timeout=120,
-                           cwd=str(tmp_path))
+        return judge.judge(job, python=sys.executable, env=env, timeout=120, cwd=str(tmp_path))
     finally:
         run.remove_tree(root)
 

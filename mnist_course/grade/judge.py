@@ -1,9 +1,10 @@
 """The judge: a clean process that decides every verdict from the answers handed over.
 
-The grader starts it (:func:`judge`) only after the student's kernel and everything it
-started have ended, as ``python -I -B`` (no ``PYTHONPATH``, no user site, no bytecode
-written), in a private home, importing the course's checks from a read-only copy of the
-package written for this run from the files as they were when grading began. The data the
+The grader starts it (:func:`start`) as ``python -I -B`` (no ``PYTHONPATH``, no user site, no
+bytecode written) in a private home; it makes itself undebuggable by the user's other processes
+and imports Keras while the notebook runs. Only after the student's kernel and everything it
+started have ended does it get its job (:func:`finish`) and import the course's checks, from a
+read-only copy of the package written then from the files as they were when grading began. The data the
 checks compare against are written there too from the bytes read when grading began, and
 their SHA-256 is verified before each judgement. The judge never runs a line of the
 submission: it reads the answers with :func:`mnist_course.grade.capture.load` (JSON, ``.npy``
@@ -14,7 +15,8 @@ What it prints on its standard output is one JSON object, ``{exercise: {"status"
 "message", "output"}}``; everything else it or the checks print goes to standard error.
 
 Example (what the grader does; shown for reading only):
-    >>> verdicts = judge(job, python=sys.executable, env=env, timeout=600)   # doctest: +SKIP
+    >>> judge_process = start(python=sys.executable, env=env, cwd=home, preload=True)  # doctest: +SKIP
+    >>> verdicts = finish(judge_process, job, timeout=600)                  # doctest: +SKIP
     >>> verdicts["1.2"]["status"]                                               # doctest: +SKIP
     'failed'
 """
@@ -32,8 +34,27 @@ import traceback
 
 #: The judge's own statuses; "error" means the grader itself could not judge.
 PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED, ERROR = "passed", "failed", "not attempted", "not reached", "error"
-_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
-         "from mnist_course.grade.judge import main; sys.exit(main())")
+#: What the judge process runs: it makes itself undebuggable by other processes of the user
+#: (no ptrace, no /proc/PID/mem), imports Keras while the notebook runs if asked, then waits for
+#: its job, which names the course's copy (written only after the kernel has ended).
+_BOOT = """
+import ctypes, json, os, sys
+try:
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+except Exception:
+    pass
+verdicts = os.fdopen(os.dup(1), "w", encoding="utf-8")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+if sys.argv[1] == "keras":
+    import keras
+job = json.loads(sys.stdin.readline() or "null")
+if job is None:
+    sys.exit(0)
+sys.path.insert(0, job["course_root"])
+from mnist_course.grade.judge import main
+sys.exit(main(job, verdicts))
+"""
 
 
 def sha256(path: str) -> str:
@@ -44,26 +65,36 @@ def sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def judge(job: dict, *, python: str, course_root: str, env: dict, timeout: float, cwd: str,
-          own_children: set[int] | None = None) -> dict:
-    """Run the judge on ``job`` (see :func:`main`) and return its verdicts by exercise.
+def start(*, python: str, env: dict, cwd: str, preload: bool, own_children: set[int] | None = None):
+    """Start the judge: it waits for its job (see :func:`finish`); with ``preload`` it imports
+    Keras meanwhile. Its pid is kept in ``own_children`` until it ends."""
+    process = subprocess.Popen([python, "-I", "-B", "-c", _BOOT, "keras" if preload else "-"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, cwd=cwd)
+    process.own_children = own_children if own_children is not None else set()
+    process.own_children.add(process.pid)
+    return process
 
-    The judge's pid is kept in ``own_children`` while it runs (see
-    :func:`mnist_course.grade.run.end_processes`). Raises ``RuntimeError`` with the judge's
-    last words when it does not answer.
+
+def finish(process, job: dict | None, timeout: float) -> dict:
+    """Give the started judge its ``job`` and return its verdicts by exercise (``None``: stop it).
+
+    ``job``: ``course_root`` (the folder holding the course's copy), ``environment`` (the
+    course's variables: mode and data, set before the course is imported), ``module``
+    (``mnist_course.checks.nbNN``), ``answers`` (one sub-folder per exercise), ``exercises``
+    (in order) and ``data`` (path -> SHA-256). Raises ``RuntimeError`` with the judge's last
+    words when it does not answer.
     """
-    process = subprocess.Popen([python, "-I", "-B", "-c", _BOOT, course_root], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
-    children = own_children if own_children is not None else set()
-    children.add(process.pid)
     try:
-        stdout, stderr = process.communicate(json.dumps(job), timeout=timeout)
+        stdout, stderr = process.communicate(json.dumps(job) + "\n", timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
         raise RuntimeError(f"the judge took longer than {timeout:.0f} s") from None
     finally:
-        children.discard(process.pid)
+        process.own_children.discard(process.pid)
+    if job is None:
+        return {}
     try:
         return json.loads(stdout)
     except ValueError:
@@ -71,17 +102,17 @@ def judge(job: dict, *, python: str, course_root: str, env: dict, timeout: float
         raise RuntimeError(f"the judge stopped (exit code {process.returncode}): {tail}") from None
 
 
-def main() -> int:
-    """Read the job (JSON) on standard input, judge each exercise, print the verdicts.
+def judge(job: dict, *, python: str, env: dict, cwd: str, timeout: float) -> dict:
+    """Start the judge and give it ``job`` at once (see :func:`finish`)."""
+    return finish(start(python=python, env=env, cwd=cwd, preload=False), job, timeout)
 
-    The job: ``module`` (``mnist_course.checks.nbNN``), ``answers`` (the folder with one
-    sub-folder per exercise), ``exercises`` (in order) and ``data`` (path -> SHA-256).
-    """
-    verdicts_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)  # anything printed from here on goes to standard error
-    sys.stdout = sys.stderr
-    job = json.load(sys.stdin)
+
+def main(job: dict, verdicts_out) -> int:
+    """Judge each exercise of ``job`` (see :func:`finish`); write the verdicts as JSON to
+    ``verdicts_out`` (standard output; everything else goes to standard error)."""
     import importlib
+
+    os.environ.update(job.get("environment", {}))
 
     from mnist_course.checks import _core
     from mnist_course.grade import capture

@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -89,18 +90,22 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
     course, data = snapshot.course, snapshot.data(number)
     mode_variables = {"MNIST_COURSE_FAST": "1" if mode_name == "fast" else "0"}
     bytecode = _bytecode()
-    with Workspace.create(course) as workspace:
-        # The kernel gets its own copy of the data: what it does to it touches nobody else.
-        write_files({item.name: item.data for item in data}, workspace.root / "data", read_only=False)
-        kernel_variables = {**mode_variables, **data_variables(data, workspace.root / "data")}
-        plan = plan_execution(notebook, reference, kernel_variables, package_dir=str(workspace.package_dir),
-                              answers_dir=str(workspace.answers))
-        outcome = execute_plan(plan, workspace=workspace, cell_timeout=cell_timeout, timeout=timeout,
-                               kernel_name=kernel_name,
-                               env=kernel_environment(workspace, kernel_variables, threads))
-        kernel_notes = _kernel_notes(workspace.answers, plan)
-        verdicts, judge_error = _judge(plan, reference, workspace, course, data, mode_variables, threads,
-                                       timeout)
+    judge = _Judge(number, mode_variables, threads)
+    try:
+        with Workspace.create(course) as workspace:
+            # The kernel gets its own copy of the data: what it does to it touches nobody else.
+            write_files({item.name: item.data for item in data}, workspace.root / "data", read_only=False)
+            kernel_variables = {**mode_variables, **data_variables(data, workspace.root / "data")}
+            plan = plan_execution(notebook, reference, kernel_variables, package_dir=str(workspace.package_dir),
+                                  answers_dir=str(workspace.answers))
+            outcome = execute_plan(plan, workspace=workspace, cell_timeout=cell_timeout, timeout=timeout,
+                                   kernel_name=kernel_name,
+                                   env=kernel_environment(workspace, kernel_variables, threads))
+            kernel_notes = _kernel_notes(workspace.answers, plan)
+            verdicts, judge_error = judge.verdicts(reference, workspace.answers, course, data, mode_variables,
+                                                   timeout)
+    finally:
+        judge.close()
     exercises, tampering, notes, cell_errors = interpret(plan, reference, outcome, verdicts, kernel_notes)
     notes += _changed_on_disk(course, data)
     notes += [f"the course's bytecode mnist_course/{name} was written or changed while the notebook ran"
@@ -138,29 +143,45 @@ def _kernel_notes(answers: Path, plan: Plan) -> dict[str, list[str]]:
     return found
 
 
-def _judge(plan: Plan, reference, workspace: Workspace, course: dict[str, bytes], data, mode_variables,
-           threads: int | None, timeout: int) -> tuple[dict[str, dict], str]:
-    """The judge's verdicts, from a clean process started after the kernel has ended."""
-    root = private_folder("mnist-course-judge-")
-    try:
+class _Judge:
+    """The judge of one notebook: started before the kernel (it imports Keras meanwhile), given
+    its job only after the kernel and everything it started have ended."""
+
+    def __init__(self, number: int, mode_variables: dict[str, str], threads: int | None):
+        self.root = private_folder("mnist-course-judge-")
         for folder in ("home", "tmp", "mpl", "keras"):
-            (root / folder).mkdir()
-        write_files(course, root / "course" / "mnist_course")
-        write_files({item.name: item.data for item in data}, root / "data")
-        variables = {**mode_variables, **data_variables(data, root / "data")}
-        digests = {str(root / "data" / item.name): item.digest for item in data}
-        env = base_environment(root, variables, threads)
+            (self.root / folder).mkdir()
+        env = base_environment(self.root, mode_variables, threads)
         env.update(PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
-        job = {"module": reference.module, "answers": str(workspace.answers),
-               "exercises": list(reference.exercises), "data": digests}
+        self.process = judge_module.start(python=sys.executable, env=env, cwd=str(self.root / "tmp"),
+                                          preload=number >= 2, own_children=run.OWN_CHILDREN)
+        self.done = False
+
+    def verdicts(self, reference, answers: Path, course: dict[str, bytes], data, mode_variables,
+                 timeout: int) -> tuple[dict[str, dict], str]:
+        """The verdicts, and the judge's failure if it had one. The course and the data are
+        written now, into folders no earlier process could have known."""
+        course_root = Path(tempfile.mkdtemp(dir=self.root))
+        write_files(course, course_root / "mnist_course")
+        data_root = Path(tempfile.mkdtemp(dir=self.root))
+        write_files({item.name: item.data for item in data}, data_root)
+        job = {"course_root": str(course_root), "module": reference.module, "answers": str(answers),
+               "exercises": list(reference.exercises),
+               "environment": {**mode_variables, **data_variables(data, data_root)},
+               "data": {str(data_root / item.name): item.digest for item in data}}
+        self.done = True
         try:
-            return judge_module.judge(job, python=sys.executable, course_root=str(root / "course"),
-                                      env=env, timeout=timeout, cwd=str(root / "tmp"),
-                                      own_children=run.OWN_CHILDREN), ""
+            return judge_module.finish(self.process, job, timeout), ""
         except RuntimeError as error:
             return {}, str(error)
-    finally:
-        remove_tree(root)
+
+    def close(self) -> None:
+        if not self.done:
+            try:
+                judge_module.finish(self.process, None, 30)
+            except RuntimeError:
+                pass
+        remove_tree(self.root)
 
 
 def _bytecode() -> dict[str, str]:

@@ -48,24 +48,23 @@ def format_report(report: Report) -> str:
         for text in result.tampering:
             lines.append(f"  {'':<9} {'':<{width}}  tampering: {text}")
     lines.append("")
-    if report.tampering:
-        lines.append("Tampering that affects every exercise (the course's own checks were run anyway):")
-        lines.extend(f"  {text}" for text in report.tampering)
-        lines.append("")
-    if report.notes:
-        lines.append("Notes (unusual, but they change no verdict):")
-        lines.extend(f"  {text}" for text in report.notes[:8])
-        if len(report.notes) > 8:
-            lines.append(f"  … and {len(report.notes) - 8} more")
-        lines.append("")
-    if report.cell_errors:
-        lines.append("Other cells that raised errors (see the executed copy, --executed FILE):")
-        lines.extend(f"  {text}" for text in report.cell_errors[:5])
-        if len(report.cell_errors) > 5:
-            lines.append(f"  … and {len(report.cell_errors) - 5} more")
-        lines.append("")
+    lines += _section("Tampering that affects every exercise (the course's own checks were run anyway):",
+                      report.tampering, len(report.tampering))
+    lines += _section("Notes (unusual, but they change no verdict):", report.notes, 8)
+    lines += _section("Other cells that raised errors (see the executed copy, --executed FILE):",
+                      report.cell_errors, 5)
     lines.append(f"{summary_line(report)}.")
     return "\n".join(lines)
+
+
+def _section(title: str, texts: list[str], most: int) -> list[str]:
+    """A titled list of at most ``most`` lines, and how many more there are; nothing if empty."""
+    if not texts:
+        return []
+    lines = [title, *(f"  {text}" for text in texts[:most])]
+    if len(texts) > most:
+        lines.append(f"  … and {len(texts) - most} more")
+    return lines + [""]
 
 
 def write_json(reports: list[Report], target: Path, single: bool = False) -> None:
