@@ -499,3 +499,25 @@ def test_the_command_is_installed_and_make_grade_is_documented():
     assert re.search(r"make grade\s+\S.*NOTEBOOK=", help_text)
     usage = subprocess.run(["make", "-s", "grade"], cwd=ROOT, capture_output=True, text=True)
     assert usage.returncode != 0 and "NOTEBOOK=" in usage.stderr
+
+
+def test_each_run_has_its_own_folders_and_a_course_copy_without_solutions(monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.setenv("SECRET_TOKEN", "instructor's")
+    with run.Workspace.create(run.snapshot_course()) as workspace:
+        env = run.kernel_environment(workspace, {"MNIST_COURSE_FAST": "1"})
+        for variable in ("HOME", "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR", "KERAS_HOME"):
+            assert Path(env[variable]).is_relative_to(workspace.root), variable
+        assert env["PYTHONPATH"] == str(workspace.package_dir.parent)
+        assert not (workspace.package_dir.parent / "solutions").exists()
+        assert (workspace.package_dir / "checks" / "nb01.py").read_bytes() == nb01_file().read_bytes()
+        assert env["TF_NUM_INTRAOP_THREADS"] == "1", "parallel grading's thread limits pass through"
+        assert "SECRET_TOKEN" not in env
+        root = workspace.root
+    assert not root.exists(), "the run's folder is removed afterwards"
+    limited = run.base_environment(root, {}, threads=2)
+    assert [limited[v] for v in run.THREAD_VARIABLES] == ["2", "2", "2"]
+
+
+def nb01_file() -> Path:
+    return Path(nb01.__file__)

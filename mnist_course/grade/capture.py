@@ -43,6 +43,7 @@ import math
 import os
 import pathlib
 import shutil
+import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -284,9 +285,19 @@ class ReplayError(LookupError):
     """A function answer was called on inputs the grader did not run it on in the kernel."""
 
 
+def regular_file(path: str) -> bool:
+    """True for a regular file (not a pipe or a device, which could keep a reader waiting)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def load(folder: str) -> Loaded:
     """Read the answers :func:`dump` wrote into ``folder``; raises :class:`CaptureError`."""
     try:
+        if not regular_file(os.path.join(folder, MANIFEST)):
+            raise CaptureError("the answers' manifest is missing or not a file")
         with open(os.path.join(folder, MANIFEST), encoding="utf-8") as handle:
             manifest = json.load(handle)
         loader = _Loader(folder)
@@ -309,8 +320,8 @@ class _Loader:
 
     def path(self, name: str) -> str:
         path = os.path.realpath(os.path.join(self.folder, str(name)))
-        if os.path.dirname(path) != self.folder:
-            raise CaptureError(f"a handed-over file lies outside its folder: {name!r}")
+        if os.path.dirname(path) != self.folder or not regular_file(path):
+            raise CaptureError(f"a handed-over file is missing, or not a file in its folder: {name!r}")
         return path
 
     def array(self, name: str) -> np.ndarray:

@@ -138,6 +138,8 @@ def _judge_one(exercise: str, job: dict, checks, capture, core) -> dict:
                                                 f"match its digest, so nothing was judged"}
     folder = os.path.join(job["answers"], exercise)
     try:
+        if not capture.regular_file(os.path.join(folder, "kernel.json")):
+            raise OSError("not a file")
         with open(os.path.join(folder, "kernel.json"), encoding="utf-8") as handle:
             handed = json.load(handle)
     except (OSError, ValueError):

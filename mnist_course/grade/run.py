@@ -196,8 +196,9 @@ class Workspace:
 
 def base_environment(home: Path, mode_variables: dict[str, str | None], threads: int | None) -> dict[str, str]:
     """What both the kernel and the judge get: a private home, the mode, the thread limits."""
-    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "CUDA_VISIBLE_DEVICES",
-                                      *THREAD_VARIABLES) if k in os.environ}
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH",
+                                      "VIRTUAL_ENV", "CONDA_PREFIX", "CUDA_VISIBLE_DEVICES",
+                                      "TF_ENABLE_ONEDNN_OPTS", *THREAD_VARIABLES) if k in os.environ}
     if threads is not None:
         env.update({name: str(threads) for name in THREAD_VARIABLES})
     env.update(HOME=str(home / "home"), TMPDIR=str(home / "tmp"), TEMP=str(home / "tmp"),
