@@ -17,9 +17,11 @@ What each kind of answer becomes:
 * a Keras ``History``: its ``history``, ``params`` and ``epoch``, and its model;
 * a Matplotlib ``Figure`` or ``Axes``: what is drawn (titles, labels, scales, limits, lines,
   scatter points, images, legends), rebuilt in the judge as real Matplotlib objects;
+* a Keras optimizer, loss or metric object: its class and configuration;
 * a function (``softmax``, a model builder, a plotting function): the calls the course's check
   made to it in the kernel, inputs and outputs (and the figures a call drew); in the judge it
-  becomes a function that answers those same inputs and raises an error for any other;
+  becomes a function that answers those same inputs and raises an error for any other (a
+  model it returns keeps the optimizer it was given);
 * anything else that NumPy reads as numbers: that array; otherwise the judge fails the
   exercise, naming the type it cannot take.
 
@@ -137,6 +139,8 @@ class Recorder:
         if _is_matplotlib(value, "Axes"):
             return {"t": "axes", "figure": self.encode(value.get_figure()),
                     "index": value.get_figure().axes.index(value)}
+        if _module_of(value) == "keras" and hasattr(value, "get_config"):
+            return self._keras_object(value)
         if type(value).__name__ == "TensorShape":
             return {"t": "tensorshape", "v": [None if d is None else int(d) for d in value.as_list()]}
         if _module_of(value) in ("tensorflow", "keras", "jax", "torch") and hasattr(value, "numpy"):
@@ -169,7 +173,22 @@ class Recorder:
         except Exception as error:
             return {"t": "unsaved", "type": type(model).__name__,
                     "error": f"{type(error).__name__}: {str(error)[:300]}"}
-        return {"t": "model", "file": name}
+        node = {"t": "model", "file": name}
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None and id(optimizer) in self.ids:  # e.g. the optimizer a builder was given
+            node["optimizer"] = {"t": "ref", "id": self.ids[id(optimizer)]}
+        return node
+
+    def _keras_object(self, value: Any) -> dict:
+        """An optimizer, loss or metric object: its class and configuration (JSON)."""
+        try:
+            import keras
+
+            config = keras.saving.serialize_keras_object(value)
+            json.dumps(config)
+        except Exception:
+            return {"t": "unsupported", "type": type(value).__name__}
+        return {"t": "keras_object", "config": config}
 
     def _named_file(self, text: str) -> dict:
         """A string or Path that names a file (a saved model): the file goes along with it."""
@@ -370,7 +389,14 @@ class _Loader:
 
             return tf.TensorShape(node["v"])
         if kind == "model":
-            return _load_model(self.path(node["file"]), where)
+            model = _load_model(self.path(node["file"]), where)
+            if "optimizer" in node:
+                model.optimizer = self.decode(node["optimizer"], where)
+            return model
+        if kind == "keras_object":
+            import keras
+
+            return keras.saving.deserialize_keras_object(node["config"])
         if kind == "history":
             return self._history(node, where)
         if kind == "figure":
@@ -459,6 +485,12 @@ def _rebuild_figure(loader: _Loader, node: dict) -> Any:
 def _same(given: Any, recorded: Any) -> bool:
     if given is recorded:
         return True
+    if type(recorded).__module__.startswith("keras") and hasattr(recorded, "get_config"):
+        try:
+            unnamed = [{k: v for k, v in o.get_config().items() if k != "name"} for o in (given, recorded)]
+            return type(given) is type(recorded) and unnamed[0] == unnamed[1]
+        except Exception:
+            return False
     if isinstance(recorded, np.ndarray) or isinstance(given, np.ndarray):
         try:
             a, b = np.asarray(given), np.asarray(recorded)
@@ -509,6 +541,9 @@ def _replay(loader: _Loader, node: dict, where: str) -> Callable:
         index = next((i for i in candidates if i not in used), candidates[-1])
         used.add(index)
         call = calls[index]
+        for given, node in zip(args, call["args"]):  # what the result refers to is what was given
+            if "id" in node:
+                loader.objects[node["id"]] = given
         for given, after in zip(args, call["after"]):
             if after is not None and isinstance(given, np.ndarray) and given.flags.writeable:
                 changed = loader.decode(after, where)
