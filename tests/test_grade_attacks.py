@@ -9,7 +9,6 @@ no wrong answer "passed", no honest notebook "tampered", no file overwritten, no
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -325,10 +324,16 @@ def test_the_data_the_notebook_rewrote_was_the_instructors_copy_and_later_runs_u
 
 # -- outputs: refused before anything runs (no kernel) --------------------------------------
 
-def grade_cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.run([sys.executable, "-m", "mnist_course", "grade", *args], capture_output=True,
-                          text=True, timeout=120, env=env, cwd=ROOT)
+@pytest.fixture
+def grade_cli(capsys):
+    """`mnist-course grade ARGS` in this process (refusals come before any kernel starts)."""
+    from mnist_course import cli
+
+    def run(*args: str) -> SimpleNamespace:
+        code = cli.main(["grade", *args])
+        captured = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
+    return run
 
 
 @pytest.fixture
@@ -345,14 +350,14 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("option", ["--json", "--csv", "--executed"])
-def test_an_output_onto_the_submission_is_refused(submissions, option):
+def test_an_output_onto_the_submission_is_refused(submissions, option, grade_cli):
     before = digests(submissions)
     result = grade_cli(str(submissions / "alice.ipynb"), option, str(submissions / "alice.ipynb"))
     assert result.returncode == 2 and "notebook being graded" in result.stderr
     assert digests(submissions) == before
 
 
-def test_outputs_inside_the_submissions_folder_or_over_existing_files_are_refused(submissions, tmp_path):
+def test_outputs_inside_the_submissions_folder_or_over_existing_files_are_refused(submissions, tmp_path, grade_cli):
     before = digests(submissions)
     result = grade_cli(str(submissions), "--executed", str(submissions / "feedback"))
     assert result.returncode == 2 and "inside the folder of submissions" in result.stderr
@@ -397,4 +402,3 @@ def test_the_reports_and_csv_are_created_never_replaced(tmp_path):
         grade.write_csv([report], tmp_path / "r.csv")
 
 
-_ = copy  # the notebooks above are built from fresh reads
