@@ -29,7 +29,7 @@ from mnist_course.checks import nb01
 from mnist_course.grade import capture, judge, reference, run
 from mnist_course.grade import scan as scan_module
 from mnist_course.checks._core import CheckFailed
-from mnist_course.student import CHECK_TAG, exercise_ids
+from mnist_course.student import exercise_ids
 
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS
 
