@@ -1,40 +1,43 @@
-"""The part of the grader that runs inside the notebook's own kernel (see :mod:`mnist_course.grade`).
+"""The part of the grader that runs inside the student's kernel (see :mod:`mnist_course.grade`).
 
-The grader adds one hidden cell at the top of the copy it executes. That cell loads this file
-under a random private module name (it is never imported as ``mnist_course._grading_kernel``)
-and creates a :class:`Grader`, before any of the student's code runs. The grader object:
+It decides nothing. The grader adds one hidden cell at the top of the copy it executes; that
+cell loads this file under a private module name from the course's copy made for this run
+(which has no ``solutions/``) and creates a :class:`Grader` before any student code runs. At
+each check position, :meth:`Grader.hand_over` evaluates the arguments of the course's own
+check call in the notebook and writes them as data into a folder of this run
+(:mod:`mnist_course.grade.capture`): arrays, numbers, models as ``.keras`` files, and so on.
+For a function answer (``softmax``, a model builder, a plotting function) it runs the course's
+check once here with the function wrapped, only to record which inputs the check gives it and
+what it returns; that run's verdict is thrown away. The judge, a separate process, reads the
+folder and decides every verdict.
 
-* imports a fresh, private copy of the course's checks (``mnist_course.checks.nbNN`` with the
-  ``mnist_course`` modules it uses) from the grader's own package folder, so a notebook that
-  replaces a check function or monkeypatches ``mnist_course`` cannot change a verdict;
-* at each check position runs the course's check call against that copy, and publishes the
-  result as one display output of its own MIME type, tagged with a nonce, for the grader
-  process to read; it also prints the check's line (✔ … or the failure) for the feedback copy;
-* before each check, compares what the notebook sees (the name ``check`` and every loaded
-  ``mnist_course`` module) with the fresh copy, and reports anything replaced or deleted, and
-  puts back the course's environment variables if the notebook changed them.
-
-Only the standard library and IPython are used here.
+It also writes what it notices (a replaced check function, a changed environment variable)
+as notes beside the answers; they are the notebook's own claims, and never a verdict.
 
 Example (what the grader writes into the hidden first cell; shown for reading only):
-    >>> grader = Grader("/path/to/mnist_course", "mnist_course.checks.nb01", "ab12",
-    ...                 {"MNIST_COURSE_FAST": "1"})          # doctest: +SKIP
-    >>> grader.grade("1.2", lambda: ((class_counts,), {}), globals())   # doctest: +SKIP
-    ✔ Exercise 1.2 passed: ten counts, one per digit, that add up to the training set.
+    >>> grader = Grader("/run/course/mnist_course", "mnist_course.checks.nb01",
+    ...                 "/run/answers", {"MNIST_COURSE_FAST": "1"})       # doctest: +SKIP
+    >>> grader.hand_over("1.2", lambda: ((class_counts,), {}), globals())   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import importlib.util
+import inspect
+import io
+import json
 import os
+import shutil
 import sys
 import traceback
 import types
 
-#: MIME type of the one output in which a check position publishes its result.
-MIME_TYPE = "application/vnd.mnist-course.grade+json"
 PACKAGE = "mnist_course"
+#: The file beside each exercise's answers that says how handing them over went.
+STATUS_FILE = "kernel.json"
 _MISSING = object()
 _CONSTANTS = (str, bytes, int, float, complex, bool, type(None), tuple, frozenset)
 
@@ -67,6 +70,14 @@ def load_fresh(package_dir: str, module_name: str) -> dict[str, types.ModuleType
     return fresh
 
 
+def _load_file(path: str, name: str) -> types.ModuleType:
+    """Execute one file of the course as a private module (not in ``sys.modules``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _code_key(function):
     """What identifies a function: its code object (compared by value) and its defaults."""
     function = getattr(function, "__wrapped__", function)
@@ -83,21 +94,20 @@ def _same_file(a: str | None, b: str | None) -> bool:
 
 
 class Grader:
-    """Runs the course's checks, freshly imported, at the check positions of a notebook."""
+    """Hands the answers at each check position over to the judge, as data."""
 
-    def __init__(self, package_dir: str, module_name: str, nonce: str, environment: dict):
+    def __init__(self, package_dir: str, module_name: str, answers_dir: str, environment: dict):
         self.module_name = module_name
-        self.nonce = nonce
+        self.answers_dir = answers_dir
         self.environment = dict(environment)
         self.fresh = load_fresh(package_dir, module_name)
         self.checks = self.fresh[module_name]
-        core = self.fresh[PACKAGE + ".checks._core"]
-        self.CheckFailed, self.NotAttempted = core.CheckFailed, core.NotAttempted
+        self.capture = _load_file(os.path.join(package_dir, "grade", "capture.py"), "_mnist_course_capture")
 
-    # -- what the notebook changed -------------------------------------------------------
-    def tampering(self, namespace: dict) -> list[str]:
-        """What the notebook replaced, deleted or rebound among the course's modules, and
-        which of the course's environment variables it changed (those are put back)."""
+    # -- what the notebook changed (its own claims: notes for the report) -------------------
+    def noticed(self, namespace: dict) -> list[str]:
+        """What the notebook replaced among the course's modules, and which of the course's
+        environment variables it changed (those are put back)."""
         found = []
         for variable, expected in self.environment.items():
             actual = os.environ.get(variable)
@@ -113,12 +123,11 @@ class Grader:
             found.append(f"the name `check` was rebound: it is no longer {self.module_name}")
         for name, fresh in self.fresh.items():
             module = sys.modules.get(name)
-            if module is None:
+            if module is None or name.startswith(PACKAGE + ".grade"):
                 continue
             if not isinstance(module, types.ModuleType) or not _same_file(
                     getattr(module, "__file__", None), getattr(fresh, "__file__", None)):
-                found.append(f"the notebook uses a different {name} than the course's "
-                             f"({getattr(module, '__file__', module)!r})")
+                found.append(f"the notebook uses a different {name} than the course's")
                 continue
             found.extend(self._compare_module(name, module, fresh))
         return found
@@ -131,7 +140,8 @@ class Grader:
             actual = getattr(module, attribute, _MISSING)
             where = f"{name}.{attribute}"
             if actual is _MISSING:
-                found.append(f"{where} was deleted")
+                if not isinstance(expected, types.ModuleType):
+                    found.append(f"{where} was deleted")
             elif isinstance(expected, types.ModuleType):
                 wanted = sys.modules.get(expected.__name__) if _is_course_module(expected.__name__) else expected
                 if actual is not wanted:
@@ -153,50 +163,97 @@ class Grader:
         return found
 
     # -- one check position ---------------------------------------------------------------
-    def grade(self, exercise: str, arguments, namespace: dict) -> None:
-        """Run the course's check of ``exercise`` on ``arguments()`` (a thunk returning
-        ``(args, kwargs)``, evaluated in the notebook) and publish the result."""
-        result = {"nonce": self.nonce, "exercise": exercise, "status": None, "message": "",
-                  "tampering": []}
+    def hand_over(self, exercise: str, arguments, namespace: dict) -> None:
+        """Write the answers ``arguments()`` (a thunk returning ``(args, kwargs)``, evaluated
+        in the notebook) for the judge, with a status file saying how that went."""
+        folder = os.path.join(self.answers_dir, exercise)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        status = {"exercise": exercise, "status": "handed over", "message": "", "notes": []}
         try:
-            result["tampering"] = self.tampering(namespace)
+            status["notes"] = self.noticed(namespace)
         except Exception as error:  # never let the inspection itself stop the grading
-            result["tampering"] = [f"the grader could not inspect the course's modules ({error!r})"]
+            status["notes"] = [f"the grader could not inspect the course's modules ({error!r})"]
         function = getattr(self.checks, "exercise_" + exercise.replace(".", "_"), None)
         try:
             args, kwargs = arguments()
         except NameError as error:
-            result.update(status="not reached", message=f"NameError: {error}")
+            status.update(status="name error", message=f"NameError: {error}")
         except Exception as error:
-            result.update(status="failed", message=_describe(error, "evaluating the check's arguments"))
+            status.update(status="error", message=_describe(error, "evaluating the check's arguments"))
         else:
-            if function is None:
-                result.update(status="error", message=f"{self.module_name} has no check for {exercise}")
-            else:
+            try:
+                names = _parameter_names(function, len(args))
+                record = self._record_calls(function) if any(_is_function(a) for a in
+                                                              [*args, *kwargs.values()]) else None
+                self.capture.dump(folder, names, list(args), dict(kwargs), record)
+            except self.capture.CaptureError as error:
+                status.update(status="error", message=f"the answer could not be handed over: {error}")
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:
+                status.update(status="error", message=_describe(error, "handing the answer over"))
+        with open(os.path.join(folder, STATUS_FILE), "w", encoding="utf-8") as handle:
+            json.dump(status, handle)
+        if status["status"] == "error":
+            print(f"The grader could not take this exercise's answer: {status['message']}")
+
+    def _record_calls(self, check):
+        """Run the course's ``check`` here with each function answer wrapped, to record the
+        calls it makes to them; its verdict and output are thrown away."""
+        def record_calls(recorder, args: list, kwargs: dict) -> None:
+            wrapped_args = [_wrap(recorder, a) if _is_function(a) else a for a in args]
+            wrapped_kwargs = {k: _wrap(recorder, v) if _is_function(v) else v for k, v in kwargs.items()}
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 try:
-                    function(*args, **kwargs)
-                except self.NotAttempted as error:
-                    result.update(status="not attempted", message=str(error))
-                except self.CheckFailed as error:
-                    result.update(status="failed", message=str(error))
+                    check(*wrapped_args, **wrapped_kwargs)
                 except KeyboardInterrupt:
                     raise
-                except Exception as error:
-                    result.update(status="failed",
-                                  message=_describe(error, "the check could not use the answer"))
-                else:
-                    result.update(status="passed")
-        if result["status"] != "passed":
-            print(f"✘ {result['message']}" if result["status"] == "failed" else result["message"])
-        _publish(result)
+                except BaseException:
+                    pass
+        return record_calls
+
+
+def _is_function(value) -> bool:
+    if isinstance(value, type) or not callable(value):
+        return False
+    module = type(value).__module__.split(".")[0]
+    return module not in ("keras", "tensorflow", "numpy", "matplotlib")
+
+
+def _wrap(recorder, function):
+    """``function``, recording every call in ``recorder`` (see capture.Recorder.record)."""
+    import numpy as np
+
+    @functools.wraps(function)
+    def recording(*args, **kwargs):
+        before = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        numbers = set(pyplot.get_fignums()) if pyplot else set()
+        result = error = None
+        try:
+            result = function(*args, **kwargs)
+        except Exception as caught:
+            error = caught
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        figures = [pyplot.figure(n) for n in pyplot.get_fignums() if n not in numbers] if pyplot else []
+        recorder.record(function, before, args, kwargs, result, error, figures)
+        if error is not None:
+            raise error
+        return result
+
+    return recording
+
+
+def _parameter_names(function, count: int) -> list[str]:
+    try:
+        names = [p.name for p in inspect.signature(function).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
 
 
 def _describe(error: BaseException, context: str) -> str:
     lines = traceback.format_exception_only(type(error), error)
     return f"{context}: {''.join(lines).strip()}"
-
-
-def _publish(result: dict) -> None:
-    from IPython.display import display
-
-    display({MIME_TYPE: result}, raw=True)

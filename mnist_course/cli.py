@@ -32,17 +32,18 @@ def _parser() -> argparse.ArgumentParser:
     grade = commands.add_parser(
         "grade", help="grade a notebook, or a folder of submitted notebooks",
         description="Execute a copy of each notebook in a fresh kernel and grade every exercise "
-                    "with the course's own checks: passed, failed (with the check's hint), not "
-                    "attempted, not reached, timed out, or tampered (its check cell or check "
-                    "function was changed). The notebook itself is never modified. Exit code: 0 "
-                    "when everything passed, 1 when something did not, 2 on bad input.")
+                    "with the course's own checks, judged in a separate clean process: passed, "
+                    "failed (with the check's hint), not attempted, not reached, timed out, or "
+                    "tampered (its check cell was changed, or code replaces the course's checks). "
+                    "Nothing is overwritten: outputs must be new files outside the submissions. "
+                    "Exit code: 0 when everything passed, 1 when something did not, 2 on bad input.")
     grade.add_argument("path", type=Path, help="a notebook (.ipynb), or a folder of them (searched recursively)")
-    grade.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON")
+    grade.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON (a new file)")
     grade.add_argument("--csv", type=Path, metavar="FILE",
-                       help="also write one row per notebook, one column per exercise")
+                       help="also write one row per notebook, one column per exercise (a new file)")
     grade.add_argument("--executed", type=Path, metavar="FILE",
                        help="save the executed copy (with the checks' output) for feedback; for a "
-                            "folder, a folder to save one copy per notebook in")
+                            "folder, a folder outside it to save one new copy per notebook in")
     mode = grade.add_mutually_exclusive_group()
     mode.add_argument("--fast", dest="fast", action="store_true", default=None,
                       help="fast mode: a 10%% sample of the data, at most 2 epochs "
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                             "reference (default: solutions/ of the course checkout)")
     grade.add_argument("--kernel", default="python3", metavar="NAME",
                        help="Jupyter kernel to run the notebooks in (default python3, the grader's own Python)")
+    grade.add_argument("--threads", type=int, metavar="N",
+                       help="threads for TensorFlow and OpenMP in the kernel and the judge (default: "
+                            "TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS, OMP_NUM_THREADS as set)")
     grade.add_argument("--quiet", action="store_true", help="print no progress lines for a folder")
     return parser
 
@@ -64,19 +68,31 @@ def _parser() -> argparse.ArgumentParser:
 def _grade(args: argparse.Namespace) -> int:
     from mnist_course import grade
 
-    for name in ("cell_timeout", "timeout"):
+    for name in ("cell_timeout", "timeout", "threads"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            print(f"error: --{name.replace('_', '-')} must be at least 1 second.", file=sys.stderr)
+            print(f"error: --{name.replace('_', '-')} must be at least 1.", file=sys.stderr)
             return EXIT_BAD_INPUT
     options = dict(solutions=args.solutions, fast=args.fast, cell_timeout=args.cell_timeout,
-                   timeout=args.timeout, kernel_name=args.kernel)
+                   timeout=args.timeout, kernel_name=args.kernel, threads=args.threads)
     path: Path = args.path
+    files = [p for p in (args.json, args.csv) if p is not None]
+    try:
+        if path.is_dir():
+            paths = grade.find_submissions(path)
+            if not paths:
+                raise grade.GradeError(f"{path} holds no notebooks (*.ipynb).")
+            folders = [args.executed] if args.executed is not None else []
+            grade.check_outputs(paths, path, files, folders)
+            if args.executed is not None:  # every feedback copy is a new file
+                grade.check_outputs(paths, path, [grade.executed_target(args.executed, p.relative_to(path))
+                                                  for p in paths])
+        else:
+            grade.check_outputs([path], None, files + ([args.executed] if args.executed else []))
+    except grade.GradeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if path.is_dir():
-        paths = grade.find_submissions(path)
-        if not paths:
-            print(f"error: {path} holds no notebooks (*.ipynb).", file=sys.stderr)
-            return EXIT_BAD_INPUT
         progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
         reports = grade.grade_many(paths, progress=progress, executed_dir=args.executed, root=path, **options)
         for report in reports:
@@ -92,20 +108,28 @@ def _grade(args: argparse.Namespace) -> int:
         except grade.GradeError as error:
             print(f"error: {error}", file=sys.stderr)
             bad = [grade.Report(notebook=str(path), error=str(error))]
-            if args.json:
-                grade.write_json(bad, args.json, single=True)
-            if args.csv:
-                grade.write_csv(bad, args.csv)
+            _write(grade, bad, args, single=True, root=None)
             return EXIT_BAD_INPUT
         print(grade.format_report(reports[0]))
         single = True
-    if args.json:
-        grade.write_json(reports, args.json, single)
-    if args.csv:
-        grade.write_csv(reports, args.csv, root=path if path.is_dir() else None)
+    if not _write(grade, reports, args, single, root=path if path.is_dir() else None):
+        return EXIT_BAD_INPUT
     if any(r.error is not None for r in reports):
         return EXIT_NOT_ALL_PASSED
     return EXIT_OK if all(r.exit_code == 0 for r in reports) else EXIT_NOT_ALL_PASSED
+
+
+def _write(grade, reports, args: argparse.Namespace, single: bool, root: Path | None) -> bool:
+    """Write the JSON and CSV asked for (new files only); False if one could not be written."""
+    try:
+        if args.json:
+            grade.write_json(reports, args.json, single)
+        if args.csv:
+            grade.write_csv(reports, args.csv, root=root)
+    except grade.GradeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

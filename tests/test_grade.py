@@ -7,6 +7,7 @@ and executed copies. Everything else runs without a kernel.
 
 from __future__ import annotations
 
+import collections
 import copy
 import csv
 import hashlib
@@ -25,15 +26,17 @@ import pytest
 
 from mnist_course import _grading_kernel, cli, grade
 from mnist_course.checks import nb01
+from mnist_course.grade import capture, judge, reference, run
+from mnist_course.grade import scan as scan_module
 from mnist_course.checks._core import CheckFailed
-from mnist_course.student import CHECK_TAG, exercise_ids
+from mnist_course.student import exercise_ids
 
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS
 
 SOLUTION = SOLUTIONS / "01_meet_the_data.ipynb"
 STUDENT = NOTEBOOKS / "01_meet_the_data.ipynb"
 EXERCISES = ["1.1", "1.2", "1.3", "1.4"]
-CELL_TIMEOUT = 20  # seconds; the infinite loop costs this much
+CELL_TIMEOUT = 15  # seconds; the infinite loop costs this much
 ALL_NOTEBOOKS = sorted(SOLUTIONS.glob("*.ipynb")) + sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
@@ -56,11 +59,11 @@ def make_submissions(folder: Path) -> None:
     solution, student = read(SOLUTION), read(STUDENT)
     nbformat.write(solution, folder / "solution.ipynb")
     nbformat.write(student, folder / "student.ipynb")
-    nbformat.write(with_answer(solution, "1.2", "class_counts = np.bincount(y_test, minlength=10)"),
+    # One wrong answer (1.2) and an infinite loop (1.3): independent, so one notebook.
+    wrong = with_answer(solution, "1.2", "class_counts = np.bincount(y_test, minlength=10)")
+    nbformat.write(with_answer(wrong, "1.3", "pixel_min = pixel_max = pixel_mean = pixel_std = None\n"
+                                             "while True:\n    pass"),
                    folder / "wrong_answer.ipynb")
-    nbformat.write(with_answer(solution, "1.3", "pixel_min = pixel_max = pixel_mean = pixel_std = None\n"
-                                                "while True:\n    pass"),
-                   folder / "infinite_loop.ipynb")
     # Tampered: 1.1 right but its check cell deleted; 1.2 wrong and its check function replaced
     # by one that always "passes"; 1.3 right but its check cell edited to print a pass; 1.4 as is.
     tampered = with_answer(solution, "1.2", "class_counts = np.bincount(y_test, minlength=10)")
@@ -84,7 +87,7 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Grade one folder of six submissions once, through `python -m mnist_course grade`."""
+    """Grade one folder of five submissions once, through `python -m mnist_course grade`."""
     folder = tmp_path_factory.mktemp("submissions")
     make_submissions(folder)
     before = {p.name: digest(p) for p in folder.iterdir()}
@@ -123,14 +126,14 @@ def test_one_wrong_answer_fails_that_exercise_with_its_hint(graded, course_data)
     with pytest.raises(CheckFailed) as expected:  # what the course's check says to the student
         nb01.exercise_1_2(np.bincount(y_test, minlength=10))
     report = graded.reports["wrong_answer.ipynb"]
-    assert statuses(report) == {"1.1": "passed", "1.2": "failed", "1.3": "passed", "1.4": "passed"}
+    assert statuses(report)["1.2"] == "failed"
     detail = report["exercises"][1]["detail"]
     assert detail == str(expected.value) and "Hint:" in detail
 
 
 def test_an_infinite_loop_times_out_and_the_rest_is_still_graded(graded):
-    report = graded.reports["infinite_loop.ipynb"]
-    assert statuses(report) == {"1.1": "passed", "1.2": "passed", "1.3": "timed out", "1.4": "passed"}
+    report = graded.reports["wrong_answer.ipynb"]
+    assert statuses(report) == {"1.1": "passed", "1.2": "failed", "1.3": "timed out", "1.4": "passed"}
     assert f"{CELL_TIMEOUT} s" in report["exercises"][2]["detail"]
 
 
@@ -142,7 +145,7 @@ def test_a_deleted_check_cell_or_a_redefined_check_does_not_pass(graded):
     assert "course's check: passed" in results["1.1"]["detail"]  # the answer itself was right
     replaced = " ".join(results["1.2"]["tampering"])
     assert "check.exercise_1_2" in replaced, "the notebook's code that redefines the check"
-    assert "mnist_course.checks.nb01.exercise_1_2 was replaced" in replaced, "seen in the kernel too"
+    assert "mnist_course.checks.nb01.exercise_1_2 was replaced" in replaced, "claimed by the kernel too"
     assert "course's check: failed" in results["1.2"]["detail"] and "test set" in results["1.2"]["detail"]
     assert "edited" in " ".join(results["1.3"]["tampering"])
     assert not report["tampering"], "nothing here affects every exercise"
@@ -151,14 +154,14 @@ def test_a_deleted_check_cell_or_a_redefined_check_does_not_pass(graded):
 def test_a_file_that_is_not_a_notebook_is_reported_and_the_others_go_on(graded):
     report = graded.reports["not_a_notebook.ipynb"]
     assert "not a valid Jupyter notebook" in report["error"] and report["exit_code"] == 2
-    assert len(graded.reports) == 6
+    assert len(graded.reports) == 5
 
 
 def test_the_folder_run_shows_progress_prints_tables_and_exits_1(graded):
     assert graded.result.returncode == 1, graded.result.stderr[-2000:]
-    assert re.search(r"^\[6/6\] wrong_answer\.ipynb: ", graded.result.stderr, re.M)
+    assert re.search(r"^\[5/5\] wrong_answer\.ipynb: ", graded.result.stderr, re.M)
     assert "Hint: Count the training labels" in graded.result.stdout
-    assert "6 notebooks: 1 with every exercise passed, 4 with something to fix, 1 not graded." in graded.result.stdout
+    assert "5 notebooks: 1 with every exercise passed, 3 with something to fix, 1 not graded." in graded.result.stdout
 
 
 def test_the_csv_has_one_row_per_submission_and_one_column_per_exercise(graded):
@@ -178,13 +181,16 @@ def test_the_submissions_are_not_modified(graded):
 def test_the_executed_copy_reads_like_the_course_with_the_checks_output(graded):
     executed = read(graded.out / "executed" / "wrong_answer.executed.ipynb")
     original = read(SOLUTION)
-    assert [c.source for c in executed.cells] == [
-        c.source if i != index_of(original, "exercise:1.2") else "class_counts = np.bincount(y_test, minlength=10)"
-        for i, c in enumerate(original.cells)]
+    changed = {index_of(original, "exercise:1.2"): "class_counts = np.bincount(y_test, minlength=10)",
+               index_of(original, "exercise:1.3"): "pixel_min = pixel_max = pixel_mean = pixel_std = None\n"
+                                                    "while True:\n    pass"}
+    assert [c.source for c in executed.cells] == [changed.get(i, c.source) for i, c in enumerate(original.cells)]
     text = lambda cell: "".join(o.get("text", "") for o in cell.outputs)  # noqa: E731
     assert text(executed.cells[index_of(executed, "check:1.1")]).startswith("✔ Exercise 1.1 passed")
     assert "✘ Exercise 1.2: these are the counts of the test set." in text(executed.cells[index_of(executed, "check:1.2")])
-    assert not any(grade._MIME in o.get("data", {}) for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert not any("_mnist_course_grader" in c.source for c in executed.cells), "the grader's cells are left out"
+    summary = next(c for c in executed.cells if c.cell_type == "code" and c.source == "check.summary()")
+    assert "✘ 1.2   failed" in text(summary) and "2 of 4 exercises passed." in text(summary)
 
 
 # -- without a kernel ---------------------------------------------------------------------
@@ -194,65 +200,73 @@ def test_course_notebooks_show_no_tampering_and_get_a_check_at_each_check_cell(p
     """Also for the notebooks written after the grader: their own code must not look like tampering."""
     notebook = read(path)
     number = grade.course_number(notebook, path)
-    reference = grade.load_reference(number, path.name)
-    assert reference.source.startswith("solutions/") and reference.exercises == exercise_ids(notebook)
-    plan = grade.plan_execution(notebook, reference, {})
-    assert plan.tampering == {exercise: [] for exercise in reference.exercises}
+    found = grade.load_reference(number, path.name)
+    assert found.source.startswith("solutions/") and found.exercises == exercise_ids(notebook)
+    plan = grade.plan_execution(notebook, found, {})
+    assert plan.tampering == {exercise: [] for exercise in found.exercises}
     for exercise, index in plan.grader_cells.items():
         original = notebook.cells[plan.original_index[index]]
         assert f"check:{exercise}" in original.metadata["tags"]
-        assert grade._normalised(grade._canonical_source(plan.notebook.cells[index].source, exercise)) == \
-            grade._normalised(original.source)
+        assert reference.normalised(grade.canonical_source(plan.notebook.cells[index].source, exercise)) == \
+            reference.normalised(original.source)
 
 
 def test_without_solutions_plain_check_calls_are_accepted_and_others_are_not():
     """An installed package has no solutions/: the check functions' parameters are the reference."""
-    reference = grade._reference_from_checks(1)
-    assert not reference.strict and reference.exercises == EXERCISES
+    from_checks = grade.reference_from_checks(1)
+    assert not from_checks.strict and from_checks.exercises == EXERCISES
     student = read(STUDENT)
-    plan = grade.plan_execution(student, reference, {})
+    plan = grade.plan_execution(student, from_checks, {})
     assert plan.tampering == {exercise: [] for exercise in EXERCISES}
     for exercise, index in plan.grader_cells.items():
-        assert grade._canonical_source(plan.notebook.cells[index].source, exercise) == \
+        assert grade.canonical_source(plan.notebook.cells[index].source, exercise) == \
             student.cells[plan.original_index[index]].source
     renamed = copy.deepcopy(student)
     renamed.cells[index_of(renamed, "check:1.2")].source = "check.exercise_1_2(counts)"
     renamed.cells[index_of(renamed, "check:1.3")].source = "check.exercise_1_3(x_train.min(), 255, 33.3, 78.6)"
     del renamed.cells[index_of(renamed, "check:1.4")]
-    plan = grade.plan_execution(renamed, reference, {})
+    plan = grade.plan_execution(renamed, from_checks, {})
     assert plan.tampering["1.2"] == [], "a plain call of a variable is the student's own business"
     assert "counts" in plan.notebook.cells[plan.grader_cells["1.2"]].source
     assert "edited" in plan.tampering["1.3"][0] and "deleted" in plan.tampering["1.4"][0]
     assert "pixel_min" in plan.notebook.cells[plan.grader_cells["1.3"]].source
 
 
-def scan(source: str) -> list[tuple[str | None, str]]:
-    scanner = grade._Scanner(1)
+def scan(source: str) -> list[scan_module.Finding]:
+    scanner = scan_module.Scanner(1)
     setup = "import numpy as np\nfrom mnist_course import plots\nfrom mnist_course.checks import nb01 as check\n"
-    scanner.collect_imports(grade._parse(setup))
-    scanner.collect_imports(grade._parse(source))
-    return scanner.scan(grade._parse(source), "cell 9")
+    scanner.collect_imports(reference.parse(setup))
+    scanner.collect_imports(reference.parse(source))
+    return scanner.scan(reference.parse(source), "cell 9")
 
 
 @pytest.mark.parametrize("source, exercise", [
     ("check.exercise_1_2 = lambda *a: None", "1.2"),
     ("setattr(check, 'exercise_1_3', print)", "1.3"),
     ("import mnist_course.checks._core as core\ncore.fail = print", None),
-    ("np.allclose = lambda *a, **k: True", None),
     ("check = object()", None),
     ("del check", None),
     ("from mnist_course.checks import nb02 as check", None),
     ("plots.show_images = print", None),
-    ("exec('x = 1')", None),
-    ("globals()['check'] = None", None),
-    ("import sys\nsys.modules['mnist_course.checks.nb01'] = None", None),
     ("%%time\ncheck.exercise_1_4 = print", "1.4"),
-    ("get_ipython().events.register('post_run_cell', print)", None),
+    ("def check():\n    pass", None),
+    ("vars(check)['exercise_1_1'] = print", "1.1"),
 ])
-def test_code_that_replaces_checks_or_patches_modules_is_found(source, exercise):
-    found = scan(source)
+def test_code_that_replaces_the_course_checks_is_tampering(source, exercise):
+    found = [f for f in scan(source) if f.tampering]
     assert found, source
-    assert found[0][0] == exercise and found[0][1].startswith("cell 9 ")
+    assert found[0].exercise == exercise and found[0].text.startswith("cell 9 ")
+
+
+@pytest.mark.parametrize("source", [
+    "np.allclose = lambda *a, **k: True", "exec('x = 1')", "globals()['check_me'] = None",
+    "import sys\nsys.modules['numpy'] = None", "get_ipython().events.register('post_run_cell', print)",
+    "import gc\ngc.collect()", "text = '{a}'.format(**locals())", "vars(np)['isclose'] = None",
+    "print.__self__.abs = None", "import ctypes",
+])
+def test_other_unusual_code_is_a_note_not_tampering(source):
+    found = scan(source)
+    assert found and not any(f.tampering for f in found), source
 
 
 @pytest.mark.parametrize("source", [
@@ -260,36 +274,123 @@ def test_code_that_replaces_checks_or_patches_modules_is_found(source, exercise)
     "answer = check.exercise_1_2", "%matplotlib inline", "for _ in range(3):\n    pass",
     "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'", "check.exercise_1_2(class_counts)",
     "from mnist_course.checks import nb01 as check", "vars(model)",
+    "with open('notes.txt', 'w') as f:\n    f.write('x')",
 ])
-def test_ordinary_code_is_not_tampering(source):
+def test_ordinary_code_is_neither(source):
     assert scan(source) == []
 
 
-def test_in_the_kernel_a_replaced_check_is_reported_and_the_fresh_check_decides(monkeypatch, course_data):
-    published = []
-    monkeypatch.setattr(_grading_kernel, "_publish", published.append)
-    grader = _grading_kernel.Grader(str(grade.PACKAGE_DIR), "mnist_course.checks.nb01", "nonce",
+def judged(tmp_path, exercise: str, answers_dir: Path) -> dict:
+    """Run the real judge process on answers handed over in this process."""
+    root = tmp_path / "course"
+    run.write_files(run.snapshot_course(), root / "mnist_course")
+    data = run.snapshot_data(1)
+    run.write_files({d.name: d.data for d in data}, tmp_path / "data", read_only=False)
+    env = run.base_environment(tmp_path, {"MNIST_COURSE_FAST": "1",
+                                          **run.data_variables(data, tmp_path / "data")}, None)
+    for folder in ("home", "tmp", "mpl", "keras"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    job = {"course_root": str(root), "module": "mnist_course.checks.nb01", "answers": str(answers_dir),
+           "exercises": [exercise], "data": {str(tmp_path / "data" / d.name): d.digest for d in data}}
+    try:
+        return judge.judge(job, python=sys.executable, env=env, timeout=120, cwd=str(tmp_path))
+    finally:
+        run.remove_tree(root)
+
+
+def test_the_kernel_hands_over_data_and_the_judge_decides_whatever_the_kernel_patched(
+        monkeypatch, tmp_path, course_data):
+    """The kernel's helper only writes the answer; the judge, a clean process, runs the check."""
+    answers = tmp_path / "answers"
+    grader = _grading_kernel.Grader(str(grade.PACKAGE_DIR), "mnist_course.checks.nb01", str(answers),
                                     {"MNIST_COURSE_FAST": "1"})
     assert grader.checks is not nb01 and grader.checks.__file__ == nb01.__file__
     monkeypatch.setattr(nb01, "exercise_1_2", lambda *args: None)
     monkeypatch.setattr("mnist_course.checks._core.fail", lambda *args, **kwargs: None)
+    monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
     monkeypatch.setenv("MNIST_COURSE_FAST", "0")
     wrong = np.bincount(course_data.test[1], minlength=10)
-    grader.grade("1.2", lambda: ((wrong,), {}), {"check": nb01})
-    result = published[-1]
-    assert result["status"] == "failed" and "test set" in result["message"] and result["nonce"] == "nonce"
-    assert "mnist_course.checks.nb01.exercise_1_2 was replaced" in result["tampering"]
-    assert "mnist_course.checks._core.fail was replaced" in result["tampering"]
-    assert any("MNIST_COURSE_FAST" in text for text in result["tampering"])
+    grader.hand_over("1.2", lambda: ((wrong,), {}), {"check": nb01})
+    handed = json.loads((answers / "1.2" / "kernel.json").read_text())
+    assert handed["status"] == "handed over"
+    assert "mnist_course.checks.nb01.exercise_1_2 was replaced" in handed["notes"]
+    assert "mnist_course.checks._core.fail was replaced" in handed["notes"]
     assert os.environ["MNIST_COURSE_FAST"] == "1", "the grader puts the mode back"
-    grader.grade("1.2", lambda: ((undefined_name,), {}), {})  # noqa: F821
-    assert published[-1]["status"] == "not reached"
-    grader.grade("1.2", lambda: ((None,), {}), {})
-    assert published[-1]["status"] == "not attempted"
+    monkeypatch.undo()
+    verdict = judged(tmp_path, "1.2", answers)["1.2"]
+    assert verdict["status"] == "failed" and "test set" in verdict["message"]
+    grader.hand_over("1.2", lambda: ((undefined_name,), {}), {})  # noqa: F821
+    assert json.loads((answers / "1.2" / "kernel.json").read_text())["status"] == "name error"
 
 
-def fake_run(plan, errors: dict[int, tuple[str, str]], results: dict[str, tuple[str, str]]):
-    """An Execution as if every cell ran: ``errors`` by executed cell index, check results by exercise."""
+def test_a_forged_status_or_verdict_file_is_not_a_verdict(tmp_path):
+    answers = tmp_path / "answers" / "1.2"
+    answers.mkdir(parents=True)
+    (answers / "kernel.json").write_text(json.dumps({"status": "passed", "message": "✔"}))
+    (answers / "verdict.json").write_text(json.dumps({"1.2": {"status": "passed"}}))
+    assert judged(tmp_path, "1.2", tmp_path / "answers")["1.2"]["status"] == "failed"
+
+
+class Lying(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+
+@pytest.mark.parametrize("value, back", [
+    ((1, [2.5, "x"], {"a": None}), (1, [2.5, "x"], {"a": None})),
+    (collections.Counter({1: 2}), collections.Counter({1: 2})),
+    ({3: 4, 1: 2}, {3: 4, 1: 2}),
+    (np.float32(1.5), np.float32(1.5)),
+    (float("nan"), None),
+    (Ellipsis, Ellipsis),
+    (Path("a/b.keras"), Path("a/b.keras")),
+])
+def test_plain_answers_come_back_with_their_type(tmp_path, value, back):
+    capture.dump(str(tmp_path), ["x"], [value], {})
+    [loaded] = capture.load(str(tmp_path)).args
+    assert type(loaded) is type(value)
+    if back is not None:
+        assert loaded == back
+    else:
+        assert loaded != loaded
+
+
+def test_an_array_that_lies_comes_back_as_a_plain_array(tmp_path):
+    lying = np.arange(3).view(Lying)
+    capture.dump(str(tmp_path), ["x"], [lying], {})
+    [loaded] = capture.load(str(tmp_path)).args
+    assert type(loaded) is np.ndarray and loaded.tolist() == [0, 1, 2]
+
+
+def test_an_object_the_grader_cannot_take_fails_with_a_reason(tmp_path):
+    capture.dump(str(tmp_path), ["thing"], [object()], {})
+    loaded = capture.load(str(tmp_path))
+    assert loaded.problems and "thing is a object" in loaded.problems[0]
+
+
+def test_a_function_answer_replays_the_recorded_calls_and_nothing_else(tmp_path):
+    def softmax(scores):
+        scores -= scores.max()  # changes its input in place, which the check must see
+        return np.exp(scores) / np.exp(scores).sum()
+
+    def record(recorder, args, kwargs):
+        wrapped = _grading_kernel._wrap(recorder, args[0])
+        wrapped(np.array([1.0, 2.0]))
+
+    capture.dump(str(tmp_path), ["softmax"], [softmax], {}, record)
+    [replay] = capture.load(str(tmp_path)).args
+    given = np.array([1.0, 2.0])
+    assert np.allclose(replay(given), softmax(np.array([1.0, 2.0])))
+    assert given.tolist() == [-1.0, 0.0], "the change in place is replayed too"
+    with pytest.raises(capture.ReplayError, match="not run on these inputs"):
+        replay(np.array([5.0, 6.0]))
+
+
+def fake_run(plan, errors: dict[int, tuple[str, str]]):
+    """An Execution as if every cell ran, with ``errors`` by executed cell index."""
     outcome = grade.Execution(cell_timeout=9)
     for index, cell in enumerate(plan.notebook.cells):
         if cell.cell_type == "code":
@@ -297,11 +398,6 @@ def fake_run(plan, errors: dict[int, tuple[str, str]], results: dict[str, tuple[
             if index in errors:
                 cell.outputs = [nbformat.v4.new_output("error", ename=errors[index][0],
                                                        evalue=errors[index][1], traceback=[])]
-    for exercise, (status, message) in results.items():
-        result = {"nonce": plan.nonce, "exercise": exercise, "status": status, "message": message,
-                  "tampering": []}
-        plan.notebook.cells[plan.grader_cells[exercise]].outputs = [
-            nbformat.v4.new_output("display_data", data={grade._MIME: result})]
     return outcome
 
 
@@ -314,16 +410,26 @@ def test_errors_are_told_apart_not_reached_from_failed():
               exercise["1.1"]: ("NameError", "name 'x_train' is not defined"),
               exercise["1.2"]: ("NameError", "name 'y_trian' is not defined"),
               exercise["1.3"]: ("TypeError", "'NoneType' object is not subscriptable")}
-    results = {"1.1": ("not attempted", "x"), "1.2": ("not attempted", "x"), "1.3": ("not attempted", "x"),
-               "1.4": ("not reached", "NameError: name 'mean_images' is not defined")}
-    found, everywhere, cell_errors = grade.interpret(plan, grade.load_reference(1, SOLUTION.name),
-                                                    fake_run(plan, errors, results), [])
+    verdicts = {"1.1": {"status": "not attempted", "message": "x"}, "1.2": {"status": "not attempted", "message": "x"},
+                "1.3": {"status": "not attempted", "message": "x"},
+                "1.4": {"status": "not reached", "message": "NameError: name 'mean_images' is not defined"}}
+    found, everywhere, notes, cell_errors = grade.interpret(plan, grade.load_reference(1, SOLUTION.name),
+                                                           fake_run(plan, errors), verdicts, {})
     by_exercise = {r.exercise: r for r in found}
     assert {e: r.status for e, r in by_exercise.items()} == {
         "1.1": "not reached", "1.2": "failed", "1.3": "not reached", "1.4": "not reached"}
     assert "DataError" in by_exercise["1.1"].detail, "says which earlier error it was"
     assert "y_trian" in by_exercise["1.2"].detail, "a typo of the student's own is a failure"
     assert cell_errors[0].startswith("cell 3 (`import numpy as np`): DataError") and not everywhere
+
+
+def test_only_the_judge_can_pass_an_exercise():
+    """Whatever the kernel claims, an exercise passes only with the judge's "passed"."""
+    plan = grade.plan_execution(read(SOLUTION), grade.load_reference(1, SOLUTION.name), {})
+    claims = {e: ["the kernel says: passed"] for e in EXERCISES}
+    found, *_ = grade.interpret(plan, grade.load_reference(1, SOLUTION.name), fake_run(plan, {}),
+                                {"1.1": {"status": "passed"}, "1.2": {"status": "error", "message": "x"}}, claims)
+    assert [r.status for r in found] == ["passed", "not reached", "not reached", "not reached"]
 
 
 def bad_input_exit(path: Path, capsys) -> tuple[int, str]:
@@ -393,3 +499,25 @@ def test_the_command_is_installed_and_make_grade_is_documented():
     assert re.search(r"make grade\s+\S.*NOTEBOOK=", help_text)
     usage = subprocess.run(["make", "-s", "grade"], cwd=ROOT, capture_output=True, text=True)
     assert usage.returncode != 0 and "NOTEBOOK=" in usage.stderr
+
+
+def test_each_run_has_its_own_folders_and_a_course_copy_without_solutions(monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.setenv("SECRET_TOKEN", "instructor's")
+    with run.Workspace.create(run.snapshot_course()) as workspace:
+        env = run.kernel_environment(workspace, {"MNIST_COURSE_FAST": "1"})
+        for variable in ("HOME", "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR", "KERAS_HOME"):
+            assert Path(env[variable]).is_relative_to(workspace.root), variable
+        assert env["PYTHONPATH"] == str(workspace.package_dir.parent)
+        assert not (workspace.package_dir.parent / "solutions").exists()
+        assert (workspace.package_dir / "checks" / "nb01.py").read_bytes() == nb01_file().read_bytes()
+        assert env["TF_NUM_INTRAOP_THREADS"] == "1", "parallel grading's thread limits pass through"
+        assert "SECRET_TOKEN" not in env
+        root = workspace.root
+    assert not root.exists(), "the run's folder is removed afterwards"
+    limited = run.base_environment(root, {}, threads=2)
+    assert [limited[v] for v in run.THREAD_VARIABLES] == ["2", "2", "2"]
+
+
+def nb01_file() -> Path:
+    return Path(nb01.__file__)
