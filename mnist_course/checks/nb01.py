@@ -188,6 +188,9 @@ def exercise_1_4(mean_images: Any) -> None:
     __tracebackhide__ = True
     require_attempt("1.4", mean_images=mean_images)
     (x_train, y_train), (x_test, y_test) = _reference()
+    if isinstance(mean_images, (list, tuple)) and len({np.shape(image) for image in mean_images}) > 1:
+        fail("1.4", "the images in mean_images have different shapes.",
+             "Average each digit's images over the axis that counts images, so each mean is 28x28.")
     images = to_array("1.4", "mean_images", mean_images).astype(float)
     if images.shape == (28, 28, 10):
         fail("1.4", "mean_images has shape (28, 28, 10): the digit axis is last.",
