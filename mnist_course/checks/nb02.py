@@ -521,8 +521,8 @@ def exercise_2_3(softmax: Any) -> None:
     mixed = np.array([[1000.0, 1002.0, 999.0], [-1000.0, -999.0, -1003.0], [0.5, 0.2, -0.1]])
 
     result = _run_softmax(softmax, vector, hint=(
-        "It must take one NumPy vector of scores and return an array of the same shape; take the "
-        "max and the sum over axis=-1, the last axis, which a vector has too."))
+        "Fix the line it points to. softmax gets a NumPy vector of scores here and must return an "
+        "array of the same shape; axis=-1, the last axis, exists for a vector and for a batch."))
     if result.shape != vector.shape:
         fail("2.3", f"softmax of four scores has shape {result.shape}.",
              "Return one probability per score, the same shape as the input.")
