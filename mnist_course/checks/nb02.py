@@ -178,6 +178,40 @@ def require_compiled(exercise: str, name: str, model: Any) -> None:
     if not info.has_accuracy:
         fail(exercise, f"{name} does not report accuracy.",
              "Add metrics=[\"accuracy\"] to compile, so fit and evaluate print it.")
+    wrong = _wrong_accuracy_metric(model)
+    if wrong:
+        fail(exercise, f"{name} reports {wrong}, which does not fit one-hot labels and ten classes.",
+             "Use metrics=[\"accuracy\"] (Keras picks the categorical accuracy from the loss) or "
+             "keras.metrics.CategoricalAccuracy().")
+
+
+#: Accuracy metrics that give meaningless numbers for one-hot labels and softmax outputs.
+_WRONG_ACCURACIES = {"accuracy": "keras.metrics.Accuracy (exact equality of values)",
+                     "binaryaccuracy": "binary accuracy", "sparsecategoricalaccuracy": "sparse categorical accuracy"}
+
+
+def _wrong_accuracy_metric(model: Any) -> str | None:
+    """The name of an accuracy metric object or string that does not suit one-hot labels, if any."""
+    try:
+        metrics = model.get_compile_config().get("metrics")
+    except (AttributeError, TypeError):
+        return None
+    found = []
+
+    def visit(item: Any) -> None:
+        if isinstance(item, (list, tuple)):
+            for each in item:
+                visit(each)
+        elif isinstance(item, Mapping) and "class_name" in item:  # a metric object
+            found.append(str(item["class_name"]).lower())
+        elif isinstance(item, Mapping):
+            for each in item.values():
+                visit(each)
+        elif isinstance(item, str) and item.replace("_", "").lower() != "accuracy":  # "accuracy" is right
+            found.append(item.replace("_", "").lower())
+
+    visit(metrics)
+    return next((_WRONG_ACCURACIES[name] for name in found if name in _WRONG_ACCURACIES), None)
 
 
 def check_logistic_architecture(exercise: str, name: str, model: Any) -> None:
