@@ -29,3 +29,27 @@ def correct_variants(variants):
 def wrong_variants(variants):
     """Parametrize a test over ``[(id, make_args, hint), ...]``: the arguments are ``make, hint``."""
     return pytest.mark.parametrize("make, hint", [item[1:] for item in variants], ids=[item[0] for item in variants])
+
+
+def cases(table):
+    """``pytest.param(exercise, name, *rest)`` for every simulated student of ``{exercise: [(name, ...)]}``.
+
+    The tests of the checks keep their simulated students in two such tables, ``CORRECT`` (each
+    ``(name, make)``) and ``WRONG`` (each ``(name, make, hint)``), so their counts are easy to read.
+    """
+    return [pytest.param(exercise, *case, id=f"{exercise} {case[0]}") for exercise, cases in table.items()
+            for case in cases]
+
+
+def assert_no_secret(message, secrets):
+    """Assert that a failure shows none of ``secrets`` (answers or solution code).
+
+    A secret starting with ``\\b`` is a regular expression (a whole number); numbers written with
+    thousands separators are the student's own figures (a sum, a count of images) and are skipped.
+    """
+    import re
+
+    shown = re.sub(r"\d{1,3}(,\d{3})+", "", message)
+    for secret in secrets:
+        found = re.search(secret, shown) if secret.startswith("\\b") else secret in shown
+        assert not found, f"the failure shows {secret!r}"

@@ -17,11 +17,9 @@ from typing import Any
 import numpy as np
 
 from mnist_course.checks._core import (
-    check_shape, close, fail, is_number, passed, require_attempt, to_array,
+    check_shape, close, fail, is_number, passed, require_attempt, summary_for, to_array,
 )
 from mnist_course.data import course_data
-
-from mnist_course.checks._core import summary_for
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
 summary = summary_for(__name__)
@@ -76,25 +74,42 @@ def exercise_1_1(shapes: Any) -> None:
         fail("1.1", "one entry is the shape of a single image.",
              "Take the shape of the whole array, which starts with the number of images.")
     fail("1.1", "some shapes do not match the arrays loaded above.",
-         f"Use x_train.shape and so on, for {ORDER}, in that order.")
+         f"Take the shape attribute of each of the four arrays loaded above, in the order {ORDER}.")
 
 
 def exercise_1_2(class_counts: Any) -> None:
     """Exercise 1.2: ``class_counts[d]`` is the number of training images of digit ``d``.
 
-    Accepts arrays, lists, and dicts or Counters keyed by digit; rejects the test set's
-    counts, fractions instead of counts, a wrong length and counts in another order.
+    Accepts arrays, lists, tuples, tensors, and dicts or Counters keyed by digit (the plot
+    after it reads ``class_counts[d]`` for d = 0..9, which all of these allow); rejects the
+    test set's counts, fractions instead of counts, a wrong length, counts in another order,
+    ``most_common()`` pairs, ``np.unique``'s or ``np.histogram``'s pair of arrays, and dicts
+    keyed by strings.
     """
     __tracebackhide__ = True
     require_attempt("1.2", class_counts=class_counts)
     (_, y_train), (_, y_test) = _reference()
     if isinstance(class_counts, Mapping):
-        keys = sorted(int(key) for key in class_counts)
-        if keys != list(range(10)):
-            fail("1.2", f"class_counts has the keys {keys}, expected one per digit 0..9.",
+        try:
+            keys = sorted(float(key) for key in class_counts)
+        except (TypeError, ValueError):
+            keys = None
+        if keys is None or keys != list(range(10)):
+            fail("1.2", f"class_counts has {len(class_counts)} keys, not one per digit 0..9.",
                  "Count the labels in y_train, the digits, not the images.")
-        class_counts = [class_counts[key] for key in sorted(class_counts, key=int)]
+        if any(isinstance(key, (str, bytes)) for key in class_counts):
+            fail("1.2", "class_counts is keyed by strings, so class_counts[0] does not work.",
+                 "Use the digits themselves (numbers) as keys.")
+        class_counts = [class_counts[digit] for digit in range(10)]
+    if isinstance(class_counts, tuple) and len(class_counts) == 2 and all(
+            np.ndim(part) == 1 for part in class_counts):
+        fail("1.2", "class_counts holds two arrays.",
+             "Keep only the counts: np.unique(..., return_counts=True) and np.histogram both "
+             "return two arrays, and the counts are one of them.")
     counts = to_array("1.2", "class_counts", class_counts)
+    if counts.ndim == 2 and counts.shape[1] == 2 and counts.shape[0] <= 10:
+        fail("1.2", "class_counts holds pairs, perhaps (digit, count) from most_common().",
+             "most_common() sorts by count: keep one count per digit, in the order of the digits.")
     expected = np.bincount(y_train, minlength=10)
     if counts.ndim == 2 and counts.shape[0] == 2 and counts.shape[1] == 10:
         fail("1.2", "class_counts has two rows, perhaps the digits and their counts.",
@@ -158,10 +173,10 @@ def exercise_1_3(pixel_min: Any, pixel_max: Any, pixel_mean: Any, pixel_std: Any
                  f"Compute it over all the pixels of x_train at once.")
     if close(values["pixel_std"], expected["pixel_std"] ** 2):
         fail("1.3", "pixel_std is the variance, the square of the standard deviation.",
-             "Take the square root, or use .std().")
+             "The standard deviation is the square root of the variance.")
     fail("1.3", "pixel_std is not right.",
-         "Use x_train.std() (or np.std) over all pixels at once; if you wrote it out by hand, "
-         "convert to float before subtracting and squaring.")
+         "Take the standard deviation over all the pixels of the training images at once; if you "
+         "wrote it out by hand, convert to float before subtracting and squaring.")
 
 
 def exercise_1_4(mean_images: Any) -> None:
@@ -173,6 +188,9 @@ def exercise_1_4(mean_images: Any) -> None:
     __tracebackhide__ = True
     require_attempt("1.4", mean_images=mean_images)
     (x_train, y_train), (x_test, y_test) = _reference()
+    if isinstance(mean_images, (list, tuple)) and len({np.shape(image) for image in mean_images}) > 1:
+        fail("1.4", "the images in mean_images have different shapes.",
+             "Average each digit's images over the axis that counts images, so each mean is 28x28.")
     images = to_array("1.4", "mean_images", mean_images).astype(float)
     if images.shape == (28, 28, 10):
         fail("1.4", "mean_images has shape (28, 28, 10): the digit axis is last.",
@@ -188,7 +206,7 @@ def exercise_1_4(mean_images: Any) -> None:
         return
     if images.max() > 255.5:
         fail("1.4", "mean_images has values above 255: these look like sums.",
-             "Divide each sum by the number of images of that digit, or use .mean(axis=0).")
+             "Divide each sum by the number of images of that digit: a mean, not a sum.")
     scale = 255 if images.max() > 1.5 else 1
     test_means = np.stack([x_test[y_test == d].mean(axis=0) for d in range(10)]) / (255 / scale)
     if close(images, test_means, rtol=1e-3, atol=1e-3):
@@ -202,4 +220,5 @@ def exercise_1_4(mean_images: Any) -> None:
         fail("1.4", "all ten images are the same.",
              "Select the images of one digit at a time with a mask such as y_train == digit.")
     fail("1.4", "the mean images do not match the training data.",
-         "For each digit d, average x_train[y_train == d] over the image axis (axis=0).")
+         "For each digit, select its training images with a mask on the labels and average "
+         "them over the first axis, the one that counts images.")

@@ -3,6 +3,9 @@
 Each compares the student's answer with what the notebook's own data give (the fast-mode
 sample when fast mode is on), so the same check works in both modes. Checks of trained
 models hold them to the course's accuracy bar in full mode and to a lower floor in fast mode.
+Models are read through :mod:`mnist_course.checks._model`, so Sequential, ``Sequential.add``
+and functional models, and losses, optimizers and metrics given as strings or objects, are
+judged alike.
 
 The helpers in the section "Looking at Keras models" are used by notebook 03's checks too.
 
@@ -14,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -22,12 +26,13 @@ from typing import Any, NoReturn
 import numpy as np
 
 from mnist_course import mode
+from mnist_course.checks import _model
 from mnist_course.checks._core import (
-    NotAttempted, check_shape, close, fail, is_number, passed, require_attempt, to_array,
+    NotAttempted, call_student, check_shape, close, fail, is_number, passed, require_attempt,
+    summary_for, to_array,
 )
+from mnist_course.checks._model import accuracy_key, accuracy_tolerance, activation_name, read_model
 from mnist_course.data import course_data
-
-from mnist_course.checks._core import summary_for
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
 summary = summary_for(__name__)
@@ -36,10 +41,14 @@ NUM_CLASSES = 10
 NUM_PIXELS = 28 * 28
 BATCH_SIZE = 32
 NUM_EPOCHS = 20
+SWEEP_EPOCHS = 5
+VALIDATION_SPLIT = 0.1
 BASELINE_LEARNING_RATE = 0.01
 #: Test accuracy the models of this notebook must reach: (full mode, fast mode).
 BASELINE_BAR = (0.91, 0.70)
 FINAL_BAR = (0.92, 0.80)
+#: Layers a logistic regression may hold besides its one Dense layer (no-ops or its softmax).
+_HARMLESS_LAYERS = ("Dense", "Activation", "Softmax", "Flatten")
 
 
 def _reference():
@@ -74,19 +83,32 @@ def still_a_stub(exercise: str, name: str) -> NoReturn:
     )
 
 
+def _needs_arguments(function: Callable) -> bool:
+    """True when ``function`` cannot be called without arguments."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return False
+    return any(parameter.default is inspect.Parameter.empty
+               and parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD,
+                                      parameter.KEYWORD_ONLY)
+               for parameter in signature.parameters.values())
+
+
 def call_builder(exercise: str, name: str, build: Any) -> Any:
-    """Call a student's model-building function without arguments; fail helpfully if it cannot be."""
+    """Call a student's model-building function without arguments; fail helpfully if it cannot be.
+
+    Whatever the function raises becomes this exercise's verdict (through ``call_student``).
+    """
     __tracebackhide__ = True
     if _is_model(build) or not callable(build):
         fail(exercise, f"{name} is not a function.", f"Define it with def {name}(): ... return model.")
-    try:
-        model = build()
-        again = build()
-    except NotImplementedError:
-        still_a_stub(exercise, f"{name}()")
-    except TypeError as error:
-        fail(exercise, f"{name}() cannot be called without arguments ({error}).",
+    if _needs_arguments(build):
+        fail(exercise, f"{name}() cannot be called without arguments.",
              "Write every setting into the function as a number, so it needs no arguments.")
+    hint = "Read the error and the line of your function it points to; run the cell again after fixing it."
+    model = call_student(exercise, f"{name}()", build, hint=hint)
+    again = call_student(exercise, f"{name}()", build, hint=hint)
     if model is None:
         fail(exercise, f"{name}() returns None.", "End the function with return model.")
     if model is again:
@@ -98,73 +120,33 @@ def call_builder(exercise: str, name: str, build: Any) -> Any:
 def require_model(exercise: str, name: str, model: Any) -> None:
     """Fail unless ``model`` is a built Keras model (it knows its input size)."""
     __tracebackhide__ = True
-    import keras
-
-    if isinstance(model, type) or callable(model) and not isinstance(model, keras.Model):
-        fail(exercise, f"{name} is a function or class, not a model.",
-             "Call it to get the model, e.g. model = keras.Sequential([...]).")
-    if not isinstance(model, keras.Model):
-        fail(exercise, f"{name} is a {type(model).__name__}, not a Keras model.",
-             "Build it with keras.Sequential([...]).")
-    if not model.built:
+    info = read_model(exercise, name, model)
+    if info.input_shape is None or not getattr(model, "built", True):
         fail(exercise, f"{name} does not know its input size yet.",
-             "Start the Sequential with keras.Input(shape=(784,)) (older code used input_shape=).")
+             "Start the model with keras.Input(shape=...) (older code used input_shape=).")
 
 
 def input_shape(model: Any) -> tuple | None:
     """The model's input shape without the batch axis, e.g. (784,); None if unknown."""
-    try:
-        shape = model.input_shape
-    except (AttributeError, ValueError):
-        return None
-    if isinstance(shape, list):
-        shape = shape[0]
-    return tuple(shape[1:]) if shape is not None else None
+    return read_model("", "model", model).input_shape
 
 
 def dense_stack(model: Any) -> list[tuple[int, str]]:
-    """``(units, activation name)`` of each Dense layer; separate activation layers are folded in."""
-    from keras import layers
+    """``(units, activation name)`` of each Dense layer; separate activation layers are folded in.
 
+    Reads the layers through :func:`~mnist_course.checks._model.read_model`, so the input layer
+    of a functional model and nested models are handled.
+    """
     stack: list[list] = []
-    for layer in model.layers:
-        if isinstance(layer, layers.Dense):
-            stack.append([layer.units, _activation_name(layer.activation)])
-        elif isinstance(layer, layers.Activation) and stack:
-            stack[-1][1] = _activation_name(layer.activation)
-        elif isinstance(layer, (layers.Softmax, layers.ReLU)) and stack:
-            stack[-1][1] = "softmax" if isinstance(layer, layers.Softmax) else "relu"
+    for layer in read_model("", "model", model).layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            stack.append([layer.units, activation_name(layer)])
+        elif kind == "Activation" and stack:
+            stack[-1][1] = activation_name(layer)
+        elif kind in ("Softmax", "ReLU") and stack:
+            stack[-1][1] = kind.lower()
     return [(units, activation) for units, activation in stack]
-
-
-def _activation_name(function: Any) -> str:
-    name = getattr(function, "__name__", type(function).__name__).lower()
-    return "linear" if name in ("linear", "none") else name
-
-
-def loss_name(model: Any) -> str:
-    """The compiled loss as a lowercase name without underscores, e.g. 'categoricalcrossentropy'."""
-    loss = getattr(model, "loss", None)
-    if loss is None:
-        return ""
-    if isinstance(loss, str):
-        name = loss
-    elif hasattr(loss, "fn") and hasattr(loss.fn, "__name__"):
-        name = loss.fn.__name__
-    elif hasattr(loss, "__name__"):
-        name = loss.__name__
-    else:
-        name = type(loss).__name__
-    return name.replace("_", "").lower()
-
-
-def loss_from_logits(model: Any) -> bool:
-    """True when the compiled loss expects raw scores (``from_logits=True``)."""
-    loss = getattr(model, "loss", None)
-    try:
-        return bool(loss.get_config().get("from_logits", False))
-    except AttributeError:
-        return False
 
 
 def optimizer_settings(model: Any) -> tuple[str, float, float]:
@@ -172,52 +154,73 @@ def optimizer_settings(model: Any) -> tuple[str, float, float]:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         return "", 0.0, 0.0
-    rate = getattr(optimizer, "learning_rate", 0.0)
-    try:
-        rate = float(np.asarray(rate))
-    except (TypeError, ValueError):  # a schedule
-        rate = float("nan")
-    return type(optimizer).__name__, rate, float(getattr(optimizer, "momentum", 0.0) or 0.0)
-
-
-def has_accuracy_metric(model: Any) -> bool:
-    """True when the model was compiled with an accuracy metric."""
-    try:
-        metrics = model.get_compile_config().get("metrics")
-    except (AttributeError, TypeError):
-        return False
-    return "acc" in str(metrics).lower()
+    info = read_model("", "model", model)
+    return type(optimizer).__name__, info.learning_rate, info.momentum
 
 
 def require_compiled(exercise: str, name: str, model: Any) -> None:
     """Fail unless ``model`` is compiled with categorical cross-entropy on probabilities and accuracy."""
     __tracebackhide__ = True
-    if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
+    info = read_model(exercise, name, model)
+    if not info.compiled:
         fail(exercise, f"{name} is not compiled.",
              "Call model.compile(optimizer=..., loss=..., metrics=[...]) before returning it.")
-    loss = loss_name(model)
-    if loss != "categoricalcrossentropy":
-        if "sparse" in loss:
+    if info.loss != "categorical_crossentropy":
+        if "sparse" in info.loss:
             fail(exercise, f"{name} uses sparse categorical cross-entropy.",
                  "The labels are one-hot vectors (Exercise 2.2): use the categorical cross-entropy "
                  "loss, which compares two probability distributions.")
-        fail(exercise, f"{name} is compiled with the loss '{loss or 'none'}'.",
+        fail(exercise, f"{name} is compiled with the loss '{info.loss or 'none'}'.",
              "For ten classes and one-hot labels the loss is categorical cross-entropy.")
-    if loss_from_logits(model):
+    if info.from_logits:
         fail(exercise, f"{name}'s loss is told to expect raw scores (from_logits=True).",
              "The last layer already applies softmax: leave from_logits at its default.")
-    if not has_accuracy_metric(model):
+    if not info.has_accuracy:
         fail(exercise, f"{name} does not report accuracy.",
              "Add metrics=[\"accuracy\"] to compile, so fit and evaluate print it.")
+    wrong = _wrong_accuracy_metric(model)
+    if wrong:
+        fail(exercise, f"{name} reports {wrong}, which does not fit one-hot labels and ten classes.",
+             "Use metrics=[\"accuracy\"] (Keras picks the categorical accuracy from the loss) or "
+             "keras.metrics.CategoricalAccuracy().")
+
+
+#: Accuracy metrics that give meaningless numbers for one-hot labels and softmax outputs.
+_WRONG_ACCURACIES = {"accuracy": "keras.metrics.Accuracy (exact equality of values)",
+                     "binaryaccuracy": "binary accuracy", "sparsecategoricalaccuracy": "sparse categorical accuracy"}
+
+
+def _wrong_accuracy_metric(model: Any) -> str | None:
+    """The name of an accuracy metric object or string that does not suit one-hot labels, if any."""
+    try:
+        metrics = model.get_compile_config().get("metrics")
+    except (AttributeError, TypeError):
+        return None
+    found = []
+
+    def visit(item: Any) -> None:
+        if isinstance(item, (list, tuple)):
+            for each in item:
+                visit(each)
+        elif isinstance(item, Mapping) and "class_name" in item:  # a metric object
+            found.append(str(item["class_name"]).lower())
+        elif isinstance(item, Mapping):
+            for each in item.values():
+                visit(each)
+        elif isinstance(item, str) and item.replace("_", "").lower() != "accuracy":  # "accuracy" is right
+            found.append(item.replace("_", "").lower())
+
+    visit(metrics)
+    return next((_WRONG_ACCURACIES[name] for name in found if name in _WRONG_ACCURACIES), None)
 
 
 def check_logistic_architecture(exercise: str, name: str, model: Any) -> None:
-    """Fail unless ``model`` is 784 inputs -> Dense(10, softmax), nothing else."""
+    """Fail unless ``model`` is 784 inputs -> Dense(10, softmax) with biases, nothing else."""
     __tracebackhide__ = True
     require_model(exercise, name, model)
-    shape = input_shape(model)
-    if shape != (NUM_PIXELS,):
-        fail(exercise, f"{name} expects inputs of shape {shape}.",
+    info = read_model(exercise, name, model)
+    if info.input_shape != (NUM_PIXELS,):
+        fail(exercise, f"{name} expects inputs of shape {info.input_shape}.",
              "Its input is one flattened image, the 784-vector of Exercise 2.1: "
              "keras.Input(shape=(784,)).")
     stack = dense_stack(model)
@@ -225,6 +228,10 @@ def check_logistic_architecture(exercise: str, name: str, model: Any) -> None:
         fail(exercise, f"{name} has {len(stack)} Dense layers.",
              "Logistic regression is a single Dense layer from the pixels to the ten outputs "
              "(hidden layers come in notebook 03).")
+    others = [kind for kind in info.layer_types if kind not in _HARMLESS_LAYERS]
+    if others:
+        fail(exercise, f"{name} has a {others[0]} layer besides its Dense layer.",
+             "Logistic regression is keras.Input and one Dense layer, nothing else: remove it.")
     units, activation = stack[0]
     if units != NUM_CLASSES:
         fail(exercise, f"the Dense layer of {name} has {units} units.",
@@ -232,6 +239,30 @@ def check_logistic_architecture(exercise: str, name: str, model: Any) -> None:
     if activation != "softmax":
         fail(exercise, f"the Dense layer of {name} uses the activation '{activation}'.",
              "Its outputs must be probabilities that sum to one: give it the softmax activation.")
+    if not getattr(info.of_type("Dense")[0], "use_bias", True):
+        fail(exercise, f"the Dense layer of {name} has no biases (use_bias=False).",
+             "Logistic regression has one bias per output unit: leave use_bias at its default.")
+
+
+def check_optimizer(exercise: str, name: str, model: Any, learning_rate: float | None,
+                    hint: str | None = None) -> float:
+    """Fail unless the model is compiled with plain SGD (no momentum) at ``learning_rate``.
+
+    ``learning_rate=None`` accepts any rate; the rate is returned.
+    """
+    __tracebackhide__ = True
+    info = read_model(exercise, name, model)
+    if info.optimizer != "sgd":
+        fail(exercise, f"{name} is compiled with the optimizer {info.optimizer or 'none'}.",
+             "Use plain stochastic gradient descent here, keras.optimizers.SGD "
+             "(other optimizers come in notebook 03).")
+    if info.momentum or info.nesterov:
+        fail(exercise, f"{name}'s SGD has momentum {info.momentum:g}.",
+             "Use plain SGD without momentum here (momentum comes in notebook 03).")
+    if learning_rate is not None and not close(info.learning_rate, learning_rate, rtol=1e-5):
+        fail(exercise, f"{name}'s SGD has the learning rate {info.learning_rate:g}.",
+             hint or f"Use SGD(learning_rate={learning_rate:g}) (older code wrote lr=).")
+    return info.learning_rate
 
 
 def require_history(exercise: str, name: str, history: Any) -> dict[str, list[float]]:
@@ -254,15 +285,30 @@ def history_steps(history: Any) -> int | None:
 
 
 def model_accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
-    """Share of the images whose most probable class is their label."""
-    predictions = np.asarray(model.predict(x, verbose=0, batch_size=1000))
-    return float(np.mean(predictions.argmax(-1) == y))
+    """Share of the images whose most probable class is their label (digits or one-hot)."""
+    return _model.model_accuracy(model, x, y)
+
+
+def _last(logs: Mapping[str, list[float]], key: str | None) -> float | None:
+    values = logs.get(key) if key else None
+    return float(values[-1]) if values else None
 
 
 def check_accuracy_number(exercise: str, name: str, value: Any, actual: float,
-                          history: Mapping[str, list[float]] | None = None) -> float:
-    """Fail unless ``value`` is the test accuracy ``actual`` (a fraction), with hints."""
+                          history: Mapping[str, list[float]] | None = None, *,
+                          count: int | None = None, train_accuracy: float | None = None) -> float:
+    """Fail unless ``value`` is the test accuracy ``actual`` (a fraction), with hints.
+
+    ``count`` is the number of test images ``actual`` was measured on: the tolerance is then
+    :func:`~mnist_course.checks._model.accuracy_tolerance` (without it, 0.2 points). The
+    History's last training and validation accuracies, and ``train_accuracy`` (the model's
+    accuracy on its training images), are recognised as what they are.
+    """
     __tracebackhide__ = True
+    tolerance = accuracy_tolerance(count) if count else 2e-3
+    if isinstance(value, Mapping):
+        fail(exercise, f"{name} is a dict.",
+             "evaluate(..., return_dict=True) returns a dict: store only its accuracy, one number.")
     if isinstance(value, (list, tuple)) and len(value) == 2:
         fail(exercise, f"{name} holds two numbers.",
              "evaluate returns [loss, accuracy]: keep the second one.")
@@ -270,16 +316,24 @@ def check_accuracy_number(exercise: str, name: str, value: Any, actual: float,
         fail(exercise, f"{name} is not a single number.",
              "Take the accuracy from what model.evaluate(...) returns on the test set.")
     value = float(np.asarray(value))
-    if 1 < value <= 100 and close(value / 100, actual, rtol=0, atol=2e-3):
+    if 1 < value <= 100 and close(value / 100, actual, rtol=0, atol=tolerance):
         fail(exercise, f"{name} is a percentage.", "Give it as a fraction between 0 and 1.")
-    if close(value, actual, rtol=0, atol=2e-3):
+    logs = history or {}
+    recorded = (
+        (_last(logs, accuracy_key(logs)), f"{name} is the training accuracy of the last epoch.",
+         "Measure on images the model never saw: evaluate on the test images and test labels."),
+        (_last(logs, accuracy_key(logs, validation=True)), f"{name} is the validation accuracy of the last epoch.",
+         "Report the test set's accuracy: evaluate on the test images and test labels."),
+    )
+    exact = close(value, actual, rtol=0, atol=1e-6)
+    for reference, what, hint in recorded:
+        if reference is not None and not exact and close(value, reference, rtol=0, atol=1e-6):
+            fail(exercise, what, hint)
+    if close(value, actual, rtol=0, atol=tolerance):
         return value
-    if history and "accuracy" in history and close(value, history["accuracy"][-1], rtol=0, atol=1e-6):
-        fail(exercise, f"{name} is the training accuracy of the last epoch.",
-             "Measure on images the model never saw: evaluate on x_test_flat and the test labels.")
-    if history and "val_accuracy" in history and close(value, history["val_accuracy"][-1], rtol=0, atol=1e-6):
-        fail(exercise, f"{name} is the validation accuracy of the last epoch.",
-             "Report the test set's accuracy: evaluate on x_test_flat and the test labels.")
+    if train_accuracy is not None and close(value, train_accuracy, rtol=0, atol=tolerance):
+        fail(exercise, f"{name} is the model's accuracy on the training images.",
+             "Measure on images the model never saw: evaluate on the test images and test labels.")
     fail(exercise, f"{name} does not match the model's accuracy on the test set.",
          "evaluate returns [loss, accuracy]; evaluate the trained model on the test images and "
          "test labels, prepared like the training data.")
@@ -304,6 +358,14 @@ def check_trained(exercise: str, name: str, model: Any, history: Mapping[str, li
         fail(exercise, f"{name} reaches {accuracy:.1%} on the test set {_mode_words()}; it should "
              f"reach at least {bar:.0%}.", hint)
     return accuracy
+
+
+def _is_model(value: Any) -> bool:
+    try:
+        import keras
+    except ImportError:  # pragma: no cover - keras is a dependency
+        return False
+    return isinstance(value, keras.Model)
 
 
 # --------------------------------------------------------------------------- 2.1
@@ -392,8 +454,8 @@ def _check_one_hot(exercise: str, name: str, array: np.ndarray, labels: np.ndarr
                 "One row per label, one column per class.")
     if not np.isin(array, (0, 1)).all() or not (array.sum(axis=1) == 1).all():
         fail(exercise, f"some rows of {name} are not a single 1 among 0s.",
-             "Row i must have its 1 in column y[i] only: index with np.arange(n) and the labels "
-             "together, or use np.eye(10)[labels].")
+             "Row i must have a single 1, in column y[i], and 0 elsewhere (see the np.eye(10) idea "
+             "in the prompt).")
     found = array.argmax(axis=1)
     if np.array_equal(found, labels):
         return
@@ -430,31 +492,54 @@ def _reference_softmax(scores: np.ndarray) -> np.ndarray:
     return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
-def _call(function: Callable, scores: np.ndarray) -> tuple[np.ndarray | None, str | None, bool]:
-    """Run the student's function on a copy; return (result, error text, input was changed)."""
+_OVERFLOW_HINT = ("np.exp overflows above about 709 (inf, then inf / inf = nan) and underflows to 0 far "
+                  "below zero. Subtracting the same number from every score of a row leaves softmax "
+                  "unchanged: subtract the row's largest score, so the largest exponent is 0.")
+
+
+def _run_softmax(softmax: Callable, scores: np.ndarray, hint: str) -> np.ndarray:
+    """The student's softmax of a copy of ``scores``, as a float array; fails on errors, None,
+    non-numbers, and on changing the input in place."""
+    __tracebackhide__ = True
     given = scores.copy()
-    try:
+
+    def quietly(values: np.ndarray) -> Any:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            result = function(given)
-        if hasattr(result, "numpy") and callable(result.numpy):
-            result = result.numpy()
+            return softmax(values)
+
+    result = call_student("2.3", "softmax", quietly, given, hint=hint)
+    if result is None:
+        fail("2.3", "softmax returns None.", "End the function with a return of the probabilities.")
+    if hasattr(result, "numpy") and callable(result.numpy):
+        result = result.numpy()
+    try:
         result = np.asarray(result, dtype=float)
-    except NotImplementedError:
-        raise
-    except Exception as error:  # the student's code may raise anything
-        return None, f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}", False
-    return result, None, not np.array_equal(given, scores)
+    except (TypeError, ValueError):
+        fail("2.3", f"softmax returns a {type(result).__name__}, not an array of numbers.",
+             "Return the probabilities as a NumPy array of the same shape as the scores.")
+    if not np.array_equal(given, scores):
+        fail("2.3", "softmax changed the array it was given.",
+             "Do not modify the scores in place (scores -= ... changes the caller's array): "
+             "compute a new array, e.g. shifted = scores - ....")
+    return result
+
+
+def _softmax_is_right(result: np.ndarray, scores: np.ndarray) -> bool:
+    return (result.shape == scores.shape and bool(np.all(np.isfinite(result)))
+            and close(result, _reference_softmax(scores), rtol=1e-6, atol=1e-9))
 
 
 def exercise_2_3(softmax: Any) -> None:
     """Exercise 2.3: ``softmax(scores)`` returns probabilities along the last axis, stably.
 
     Runs the function on a vector, on a batch (one row per image, square and not), on very
-    large and very negative scores, and on a batch whose rows have very different scales.
-    Accepts any correct implementation (NumPy, or returning a tensor); rejects the direct
-    formula that overflows, subtracting the batch's maximum instead of each row's, summing
-    over the wrong axis or without keepdims, and changing the input array in place.
+    large and very negative scores, on a vector spanning -1000..1000, and on a batch whose
+    rows have very different scales; every call goes through ``call_student``. Accepts any
+    correct implementation (NumPy, loops over rows, returning a tensor or a list); rejects
+    the direct formula that overflows, subtracting the smallest score or the mean instead of
+    the largest, subtracting the batch's maximum instead of each row's, summing over the
+    wrong axis or without keepdims, returning None, and changing the input array in place.
     """
     __tracebackhide__ = True
     require_attempt("2.3", softmax=softmax)
@@ -466,61 +551,58 @@ def exercise_2_3(softmax: Any) -> None:
     batch = rng.normal(scale=3.0, size=(5, NUM_CLASSES))
     square = rng.normal(scale=3.0, size=(NUM_CLASSES, NUM_CLASSES))
     large = np.array([1000.0, 1001.0, 1002.0, 998.0])
-    negative = -large
+    wide = np.array([-1000.0, 0.0, 1000.0, 999.0])
     mixed = np.array([[1000.0, 1002.0, 999.0], [-1000.0, -999.0, -1003.0], [0.5, 0.2, -0.1]])
 
-    try:
-        result, error, changed = _call(softmax, vector)
-    except NotImplementedError:
-        still_a_stub("2.3", "softmax")
-    if error:
-        fail("2.3", f"softmax(scores) raised {error} for a vector of four scores.",
-             "It should take a NumPy array of scores and return an array of the same shape.")
-    if changed:
-        fail("2.3", "softmax changed the array it was given.",
-             "Do not modify the scores in place (scores -= ... changes the caller's array): "
-             "compute a new array, e.g. shifted = scores - ....")
+    result = _run_softmax(softmax, vector, hint=(
+        "Fix the line it points to. softmax gets a NumPy vector of scores here and must return an "
+        "array of the same shape; axis=-1, the last axis, exists for a vector and for a batch."))
     if result.shape != vector.shape:
         fail("2.3", f"softmax of four scores has shape {result.shape}.",
              "Return one probability per score, the same shape as the input.")
+    if not np.all(np.isfinite(result)):
+        fail("2.3", "softmax gives nan or inf for four small scores.",
+             "Each probability is exp(score) divided by the sum of exp over all scores.")
     if not close(result.sum(), 1.0, rtol=1e-6):
         fail("2.3", f"the probabilities for one vector add up to {result.sum():.4g}, not 1.",
              "Divide the exponentials by their sum.")
-    if not close(result, _reference_softmax(vector), rtol=1e-6, atol=1e-9):
+    if not _softmax_is_right(result, vector):
         fail("2.3", "softmax gives wrong probabilities for a small vector.",
              "Each probability is exp(score) divided by the sum of exp over all scores.")
 
+    axis_hint = ("Take the max and the sum of each row with axis=-1 and keepdims=True, so they "
+                 "line up with that row.")
     for scores, what in ((batch, "a batch of 5 rows"), (square, "a batch of 10 rows of 10 scores")):
-        result, error, _ = _call(softmax, scores)
-        if error:
-            fail("2.3", f"softmax raised {error} for {what}.",
-                 "It must also take a batch, one row of scores per image: take the max and the sum "
-                 "over the last axis (axis=-1) with keepdims=True so they line up with each row.")
+        result = _run_softmax(softmax, scores, hint=(
+            "It must also take a batch, one row of scores per image: use NumPy functions (np.exp, "
+            "np.max, np.sum), which work on whole arrays, and " + axis_hint[0].lower() + axis_hint[1:]))
         if result.shape != scores.shape:
             fail("2.3", f"softmax of {what} has shape {result.shape}.",
-                 "Return an array of the same shape as the scores.")
-        if close(result, _reference_softmax(scores), rtol=1e-6, atol=1e-9):
+                 "Return an array of the same shape as the scores: " + axis_hint)
+        if _softmax_is_right(result, scores):
             continue
+        if not np.all(np.isfinite(result)):
+            fail("2.3", f"softmax gives nan or inf for {what}.", _OVERFLOW_HINT)
         if close(result.sum(), 1.0, rtol=1e-6):
             fail("2.3", f"for {what} all probabilities together add up to 1.",
                  "Each row (one image) must add up to 1: sum over axis=-1 with keepdims=True.")
         if close(result.sum(axis=0), 1.0, rtol=1e-6):
             fail("2.3", f"for {what} each column adds up to 1.",
                  "Rows are images: take the max and the sum along the last axis (axis=-1).")
-        fail("2.3", f"softmax gives wrong probabilities for {what}.",
-             "Take the max and the sum of each row with axis=-1 and keepdims=True, so they "
-             "line up with that row.")
+        fail("2.3", f"softmax gives wrong probabilities for {what}.", axis_hint)
 
-    for scores, what in ((large, "large scores (around 1000)"), (negative, "very negative scores (around -1000)")):
-        result, error, _ = _call(softmax, scores)
-        if error or not np.all(np.isfinite(result)) or not close(result, _reference_softmax(scores), rtol=1e-6, atol=1e-9):
-            fail("2.3", f"softmax fails for {what}: it gives {'an error' if error else 'nan, inf or wrong values'}.",
-                 "np.exp overflows above about 709 (and underflows to 0 far below zero). "
-                 "Subtracting the same number from every score leaves softmax unchanged: subtract "
-                 "the largest score first.")
+    for scores, what in ((large, "large scores (around 1000)"), (-large, "very negative scores (around -1000)"),
+                         (wide, "scores from -1000 to 1000")):
+        result = _run_softmax(softmax, scores, hint=_OVERFLOW_HINT)
+        if not _softmax_is_right(result, scores):
+            found = "nan or inf" if not np.all(np.isfinite(result)) else "wrong values"
+            fail("2.3", f"softmax fails for {what}: it gives {found}.", _OVERFLOW_HINT)
 
-    result, error, _ = _call(softmax, mixed)
-    if error or not np.all(np.isfinite(result)) or not close(result, _reference_softmax(mixed), rtol=1e-6, atol=1e-9):
+    result = _run_softmax(softmax, mixed, hint=_OVERFLOW_HINT)
+    if not _softmax_is_right(result, mixed):
+        rows_alone = [_run_softmax(softmax, row, hint=_OVERFLOW_HINT) for row in mixed]
+        if not all(_softmax_is_right(alone, row) for alone, row in zip(rows_alone, mixed)):
+            fail("2.3", "softmax fails for a row of scores near 1000 or -1000.", _OVERFLOW_HINT)
         fail("2.3", "softmax fails for a batch whose rows have very different scores "
              "(one row near 1000, one near -1000).",
              "Subtract each row's own largest score (axis=-1, keepdims=True), not the largest "
@@ -531,23 +613,12 @@ def exercise_2_3(softmax: Any) -> None:
 # --------------------------------------------------------------------------- 2.4
 
 
-def check_optimizer(exercise: str, name: str, model: Any, learning_rate: float) -> None:
-    """Fail unless the model is compiled with plain SGD at ``learning_rate``."""
-    __tracebackhide__ = True
-    kind, rate, momentum = optimizer_settings(model)
-    if kind != "SGD":
-        fail(exercise, f"{name} is compiled with the optimizer {kind or 'none'}.",
-             "Use plain stochastic gradient descent here: keras.optimizers.SGD.")
-    if not close(rate, learning_rate, rtol=1e-5) or momentum:
-        fail(exercise, f"{name}'s SGD has learning rate {rate:g} and momentum {momentum:g}.",
-             f"Use SGD(learning_rate={learning_rate:g}) without momentum (older code wrote lr=).")
-
-
 def exercise_2_4(model: Any, num_params_by_hand: Any) -> None:
     """Exercise 2.4: the logistic-regression model, compiled, and its parameter count by hand.
 
     ``model`` must be 784 inputs -> Dense(10, softmax) (the activation may be a separate
-    layer), compiled with SGD(learning_rate=0.01), categorical cross-entropy and accuracy.
+    layer; Sequential, ``add`` or functional), compiled with SGD(learning_rate=0.01) without
+    momentum, categorical cross-entropy and accuracy (strings or objects).
     ``num_params_by_hand`` must equal ``model.count_params()``; forgetting the biases or
     adding instead of multiplying is named in the hint.
     """
@@ -607,6 +678,10 @@ def exercise_2_5(initial_loss: Any, uniform_loss: Any) -> None:
     if not math.isfinite(loss) or loss > 4:
         fail("2.5", f"initial_loss is {loss:.3g}, far above a uniform guess.",
              "Evaluate on the scaled images x_train_flat and the one-hot labels y_train_onehot.")
+    if loss < 0.3:
+        fail("2.5", f"initial_loss is {loss:.3g}: that looks like an accuracy, or a loss after training.",
+             "evaluate returns [loss, accuracy]: keep the first, measured before fit (run the "
+             "cell of Exercise 2.4 again to get a fresh model).")
     if loss < 1.5:
         fail("2.5", f"initial_loss is {loss:.3g}: the model has already learned something.",
              "Measure the loss before training: build a fresh model (run the cell of Exercise "
@@ -652,6 +727,9 @@ def exercise_2_6(steps_per_epoch: Any) -> None:
              "This fit uses every training image (no validation_split).")
     if value == math.ceil(len(x_test) / BATCH_SIZE):
         fail("2.6", "steps_per_epoch counts the test images.", "Training runs over the training set.")
+    if value == BATCH_SIZE:
+        fail("2.6", "steps_per_epoch is the batch size.",
+             "A step takes one batch: how many batches of 32 does one pass over the training images need?")
     fail("2.6", "steps_per_epoch is not right.",
          "How many batches of 32 does it take to go once through all the training images?")
 
@@ -659,97 +737,200 @@ def exercise_2_6(steps_per_epoch: Any) -> None:
 # --------------------------------------------------------------------------- 2.7
 
 
-def _check_run(exercise: str, name: str, history: Any, *, validation: bool) -> dict[str, list[float]]:
-    """The epochs and steps of a fit over the whole training set at batch size 32."""
+def _run_model(history: Any) -> Any:
+    """The model a History belongs to (Keras attaches it), or None."""
+    model = getattr(history, "model", None)
+    return model if _is_model(model) else None
+
+
+def _check_run(exercise: str, name: str, history: Any, *, model: Any = None) -> dict[str, list[float]]:
+    """The epochs and steps of a fit of ``model`` over the whole training set at batch size 32."""
     __tracebackhide__ = True
     logs = require_history(exercise, name, history)
     (x_train, _), _ = _reference()
+    if model is not None and _run_model(history) is not None and _run_model(history) is not model:
+        fail(exercise, f"{name} is the run of another model.",
+             f"Keep what fit returns for this very model: {name} = model.fit(...).")
     expected_epochs = mode.epochs(NUM_EPOCHS)
     if len(logs["loss"]) != expected_epochs:
         fail(exercise, f"{name} has {len(logs['loss'])} epochs.",
              f"Train with epochs=mode.epochs(num_epochs) and num_epochs = {NUM_EPOCHS} "
              f"(fast mode caps it at {mode.FAST_EPOCHS}). If you ran fit twice, rebuild the model first.")
+    if "val_loss" in logs:
+        fail(exercise, f"{name} was trained with validation data.",
+             "Here train on every training image: leave out validation_split and validation_data.")
     steps = history_steps(history)
-    if not validation and "val_loss" in logs:
-        fail(exercise, f"{name} was trained with a validation split.",
-             "Here train on every training image: leave out validation_split.")
     if steps is not None and steps != math.ceil(len(x_train) / BATCH_SIZE):
         fail(exercise, f"fit ran {steps} steps per epoch.",
              f"Train on x_train_flat with batch_size = {BATCH_SIZE}.")
     return logs
 
 
+def _test_accuracy(exercise: str, name: str, model: Any, value: Any, logs: Mapping[str, list[float]],
+                   actual: float) -> None:
+    """Compare a reported test accuracy with the one measured here, on the right data."""
+    __tracebackhide__ = True
+    (x_train, y_train), (x_test, _) = _reference()
+    train_accuracy = None
+    if is_number(value) and not close(float(np.asarray(value)), actual, rtol=0,
+                                       atol=accuracy_tolerance(len(x_test))):
+        train_accuracy = model_accuracy(model, flat_scaled(x_train), y_train)
+    check_accuracy_number(exercise, name, value, actual, logs, count=len(x_test),
+                          train_accuracy=train_accuracy)
+
+
 def exercise_2_7(model: Any, history: Any, test_accuracy: Any) -> None:
     """Exercise 2.7: the model of 2.4 trained 20 epochs at batch 32, and its test accuracy.
 
-    Checks the run (epochs, steps per epoch, the loss fell below ln 10), recomputes the
-    model's accuracy on the test set and compares it with ``test_accuracy`` (a fraction) and
-    with the bar: 91 % on the full data, 70 % in fast mode. Rejects the training or
-    validation accuracy, a percentage, and [loss, accuracy] pairs.
+    Checks the run (epochs, steps per epoch, no validation, the loss fell below ln 10),
+    measures the model's accuracy on the test set itself and compares ``test_accuracy`` (a
+    fraction) with it to :func:`~mnist_course.checks._model.accuracy_tolerance` (about one
+    image), and with the bar: 91 % on the full data, 70 % in fast mode. Rejects the training
+    or validation accuracy of the History, the accuracy on the training images, a
+    percentage, and [loss, accuracy] pairs.
     """
     __tracebackhide__ = True
     require_attempt("2.7", model=model, history=history, test_accuracy=test_accuracy)
     check_logistic_architecture("2.7", "model", model)
+    require_compiled("2.7", "model", model)
     check_optimizer("2.7", "model", model, BASELINE_LEARNING_RATE)
-    logs = _check_run("2.7", "history", history, validation=False)
+    logs = _check_run("2.7", "history", history, model=model)
     _, (x_test, y_test) = _reference()
     actual = check_trained("2.7", "model", model, logs, BASELINE_BAR, flat_scaled(x_test), y_test)
-    check_accuracy_number("2.7", "test_accuracy", test_accuracy, actual, logs)
+    _test_accuracy("2.7", "test_accuracy", model, test_accuracy, logs, actual)
     passed("2.7", f"trained for {len(logs['loss'])} epochs; {actual:.1%} of the test images right.")
 
 
 # --------------------------------------------------------------------------- 2.8
 
 
-def exercise_2_8(validation_accuracies: Any, best_learning_rate: Any) -> None:
-    """Exercise 2.8: validation accuracy per learning rate, and the rate that did best.
+def _rate_table(name: str, value: Any, what: str) -> dict[float, Any]:
+    """``{learning rate: value}`` from a dict keyed by rates (numbers or their strings)."""
+    __tracebackhide__ = True
+    if not isinstance(value, Mapping):
+        fail("2.8", f"{name} is a {type(value).__name__}, not a dict.",
+             f"Map each learning rate to {what}: {name}[learning_rate] = ... inside the loop.")
+    table = {}
+    for rate, item in value.items():
+        try:
+            table[float(rate)] = item
+        except (TypeError, ValueError):
+            fail("2.8", f"{name} has the key {rate!r}, which is not a learning rate.",
+                 "Use each learning rate itself as the key.")
+    return table
 
-    ``validation_accuracies`` maps at least three learning rates, 0.01 and larger ones, to a
-    validation accuracy (a fraction); ``best_learning_rate`` is the rate with the highest one.
-    Rejects percentages, losses, a list instead of a dict, and picking the lowest accuracy.
+
+def _sweep_mistake(run: Any, logs: Mapping[str, list[float]], value: float, val_key: str) -> tuple[str, str]:
+    """What a value stored for a run is, when it is not the last validation accuracy."""
+    last = "Store each run's validation accuracy (val_accuracy in its History) of the last epoch."
+    train_key = accuracy_key(logs)
+    if 1 < value <= 100 and close(value / 100, logs[val_key][-1], atol=1e-6):
+        return "a percentage", "Keep accuracies as fractions between 0 and 1."
+    candidates = [
+        (logs[val_key][0], "the validation accuracy of the first epoch",
+         "Take the last epoch's value ([-1]), after all the epochs of the run."),
+        (max(logs[val_key]), "the best epoch's validation accuracy, not the last one", last),
+        (logs.get("val_loss", [None])[-1], "the validation loss", last),
+        (logs["loss"][-1], "the training loss", last),
+        (logs[train_key][-1] if train_key else None, "the training accuracy", last),
+    ]
+    for reference, what, hint in candidates:
+        if reference is not None and close(value, reference, rtol=0, atol=1e-6):
+            return what, hint
+    model = _run_model(run)
+    if model is not None:
+        _, (x_test, y_test) = _reference()
+        if close(value, model_accuracy(model, flat_scaled(x_test), y_test), rtol=0,
+                 atol=accuracy_tolerance(len(x_test))):
+            return ("the accuracy on the test set",
+                    "The test set must not choose the rate: use the validation accuracy of each run.")
+    return "not this run's last validation accuracy", last
+
+
+def exercise_2_8(histories: Any, validation_accuracies: Any, best_learning_rate: Any) -> None:
+    """Exercise 2.8: a sweep over learning rates, judged on the runs themselves.
+
+    ``histories`` maps each learning rate tried (at least three, 0.01 and larger ones) to
+    the History of a fresh model trained with it (SGD at that rate, no momentum, categorical
+    cross-entropy, 5 epochs, batch 32, ``validation_split=0.1``); ``validation_accuracies``
+    maps the same rates to each run's last validation accuracy; ``best_learning_rate`` is the
+    rate whose run has the highest one. Rejects values that are losses, training, test or
+    first-epoch accuracies, percentages, a rate chosen on any of those, one model reused for
+    every rate, runs validated on other data, and a rate that does not match the run.
     """
     __tracebackhide__ = True
-    require_attempt("2.8", validation_accuracies=validation_accuracies,
+    require_attempt("2.8", histories=histories, validation_accuracies=validation_accuracies,
                     best_learning_rate=best_learning_rate)
-    if not isinstance(validation_accuracies, Mapping):
-        fail("2.8", "validation_accuracies is not a dict.",
-             "Map each learning rate to its validation accuracy: {0.01: ..., 0.03: ..., ...}.")
-    try:
-        table = {float(rate): float(np.asarray(value)) for rate, value in validation_accuracies.items()}
-    except (TypeError, ValueError):
-        fail("2.8", "validation_accuracies holds something other than numbers.",
-             "Keys are learning rates, values the last validation accuracy of each run.")
+    runs = _rate_table("histories", histories, "what fit returns for it")
+    table = _rate_table("validation_accuracies", validation_accuracies, "its validation accuracy")
+    if sorted(runs) != sorted(table):
+        fail("2.8", "histories and validation_accuracies hold different learning rates.",
+             "Fill both in the same loop, one entry per learning rate tried.")
     if len(table) < 3:
         fail("2.8", f"validation_accuracies has {len(table)} learning rates.",
              "Try at least three, from 0.01 upwards.")
     if not any(close(rate, BASELINE_LEARNING_RATE) for rate in table) or max(table) <= BASELINE_LEARNING_RATE:
         fail("2.8", "the rates tried do not include 0.01 and larger ones.",
-             "Compare the rate of Exercise 2.7 (0.01) with larger ones, e.g. 0.03, 0.1, 0.3, 1.")
-    values = list(table.values())
-    if any(value > 1 for value in values):
-        if all(value <= 100 for value in values) and max(values) > 50:
-            fail("2.8", "the accuracies look like percentages.", "Give them as fractions between 0 and 1.")
-        fail("2.8", "some values are above 1, so they are not accuracies.",
-             "Take history.history[\"val_accuracy\"][-1] of each run.")
-    if not all(math.isfinite(value) and value >= 0 for value in values):
-        fail("2.8", "some values are not accuracies (negative or NaN).",
-             "Take history.history[\"val_accuracy\"][-1] of each run.")
-    if max(values) < 0.5:
-        fail("2.8", "the values are all below 0.5: are they losses rather than accuracies?",
-             "Take history.history[\"val_accuracy\"][-1] of each run.")
+             "Compare the rate of Exercise 2.7 (0.01) with larger ones, such as those in learning_rates.")
+    for rate, value in table.items():
+        if not is_number(value):
+            fail("2.8", f"validation_accuracies[{rate:g}] is not a single number.",
+                 "Store one number per rate: the last validation accuracy of its run.")
+    (x_train, _), _ = _reference()
+    expected_steps = math.ceil(int(len(x_train) * (1 - VALIDATION_SPLIT)) / BATCH_SIZE)
+    finals, models = {}, {}
+    for rate in sorted(runs):
+        run = runs[rate]
+        logs = require_history("2.8", f"histories[{rate:g}]", run)
+        if len(logs["loss"]) != mode.epochs(SWEEP_EPOCHS):
+            fail("2.8", f"the run for the rate {rate:g} has {len(logs['loss'])} epochs.",
+                 f"Train each fresh model with epochs=mode.epochs(num_epochs), num_epochs = {SWEEP_EPOCHS}.")
+        val_key = accuracy_key(logs, validation=True)
+        if "val_loss" not in logs:
+            fail("2.8", f"the run for the rate {rate:g} has no validation results.",
+                 "Pass validation_split=validation_split to fit.")
+        if val_key is None:
+            fail("2.8", f"the run for the rate {rate:g} logs no accuracy.",
+                 "Compile each model with metrics=[\"accuracy\"], like the model of Exercise 2.4.")
+        steps = history_steps(run)
+        if steps is not None and steps == math.ceil(len(x_train) / BATCH_SIZE):
+            fail("2.8", f"the run for the rate {rate:g} trained on every training image.",
+                 "Use validation_split=validation_split, which keeps the last 10 % of the training "
+                 "images aside to validate on (never the test set).")
+        if steps is not None and steps != expected_steps:
+            fail("2.8", f"the run for the rate {rate:g} ran {steps} steps per epoch.",
+                 f"Train on x_train_flat with batch_size = {BATCH_SIZE} and validation_split = {VALIDATION_SPLIT}.")
+        model = _run_model(run)
+        if model is not None:
+            if id(model) in models:
+                fail("2.8", f"the runs for {models[id(model)]:g} and {rate:g} trained the same model.",
+                     "Build and compile a fresh model inside the loop, for each rate.")
+            models[id(model)] = rate
+            name = f"the model for the rate {rate:g}"
+            check_logistic_architecture("2.8", name, model)
+            require_compiled("2.8", name, model)
+            check_optimizer("2.8", name, model, rate,
+                            hint="Compile each fresh model with SGD at the learning rate of its own loop step.")
+        value = float(np.asarray(table[rate]))
+        if not close(value, logs[val_key][-1], rtol=0, atol=1e-6):
+            what, hint = _sweep_mistake(run, logs, value, val_key)
+            fail("2.8", f"validation_accuracies[{rate:g}] is {what}.", hint)
+        finals[rate] = float(logs[val_key][-1])
     if not is_number(best_learning_rate):
         fail("2.8", "best_learning_rate is not a single number.", "It is one of the rates you tried.")
     best = float(np.asarray(best_learning_rate))
-    matching = [rate for rate in table if close(rate, best, rtol=1e-9)]
+    matching = [rate for rate in finals if close(rate, best, rtol=1e-9)]
     if not matching:
         fail("2.8", "best_learning_rate is not one of the rates in validation_accuracies.",
              "Pick the best among the rates you tried.")
-    if table[matching[0]] < max(values):
-        if table[matching[0]] == min(values):
+    top = max(finals.values())
+    if finals[matching[0]] < top:
+        if finals[matching[0]] == min(finals.values()):
             fail("2.8", "best_learning_rate has the lowest validation accuracy.",
                  "The best rate is the one with the highest validation accuracy.")
-        fail("2.8", "another rate reached a higher validation accuracy.",
-             "Pick the rate with the highest value, e.g. max(d, key=d.get).")
+        fail("2.8", "another rate reached a higher validation accuracy at the last epoch.",
+             "Choose on the last validation accuracy of each run, not on a loss, the training or "
+             "test accuracy or the first epoch: the rate whose value in validation_accuracies is largest.")
     passed("2.8", f"{len(table)} learning rates compared on the validation split; the best is {best:g}.")
 
 
@@ -760,46 +941,42 @@ def exercise_2_9(build_logistic_regression: Any, final_model: Any, final_history
                  final_test_accuracy: Any) -> None:
     """Exercise 2.9: the final logistic regression, its builder, training run and test accuracy.
 
-    ``build_logistic_regression()`` must return a new compiled logistic-regression model with
-    SGD at a learning rate above 0.01; the trained ``final_model`` must come from a run of 20
-    epochs at batch 32 and reach 92 % on the full data (80 % in fast mode); its
-    ``final_test_accuracy`` is checked against the model.
+    ``build_logistic_regression()`` must return a new logistic-regression model compiled like
+    that of Exercise 2.4 (plain SGD without momentum, categorical cross-entropy, accuracy)
+    at a learning rate above 0.01; the trained ``final_model`` must be compiled the same way
+    and come from a run of 20 epochs at batch 32 on every training image, reaching 92 % on
+    the full data (80 % in fast mode); ``final_test_accuracy`` is checked against the model.
     """
     __tracebackhide__ = True
-    require_attempt("2.9", build_logistic_regression=build_logistic_regression,
-                    final_model=final_model, final_history=final_history,
-                    final_test_accuracy=final_test_accuracy)
+    require_attempt("2.9", build_logistic_regression=build_logistic_regression)
     fresh = call_builder("2.9", "build_logistic_regression", build_logistic_regression)
+    require_attempt("2.9", final_model=final_model, final_history=final_history,
+                    final_test_accuracy=final_test_accuracy)
     if fresh is final_model:
         fail("2.9", "build_logistic_regression() returns the trained model.",
              "Build and compile a new model inside the function at each call.")
-    check_logistic_architecture("2.9", "build_logistic_regression()", fresh)
-    require_compiled("2.9", "build_logistic_regression()", fresh)
-    kind, rate, _ = optimizer_settings(fresh)
-    if kind != "SGD":
-        fail("2.9", f"build_logistic_regression() compiles with {kind}.",
-             "Keep plain SGD and change only the learning rate (other optimizers come in notebook 03).")
-    if rate <= BASELINE_LEARNING_RATE * 1.0001:
+    name = "build_logistic_regression()"
+    check_logistic_architecture("2.9", name, fresh)
+    require_compiled("2.9", name, fresh)
+    rate = check_optimizer("2.9", name, fresh, None)
+    if not rate > BASELINE_LEARNING_RATE * 1.0001:
         fail("2.9", f"build_logistic_regression() uses the learning rate {rate:g}.",
              "Use the larger rate you picked in Exercise 2.8.")
     check_logistic_architecture("2.9", "final_model", final_model)
-    logs = _check_run("2.9", "final_history", final_history, validation=False)
+    require_compiled("2.9", "final_model", final_model)
+    final_rate = check_optimizer("2.9", "final_model", final_model, None)
+    if not close(final_rate, rate, rtol=1e-5):
+        fail("2.9", "final_model was not compiled like build_logistic_regression() builds it.",
+             "Make final_model with final_model = build_logistic_regression() and train that.")
+    logs = _check_run("2.9", "final_history", final_history, model=final_model)
     _, (x_test, y_test) = _reference()
     actual = check_trained(
         "2.9", "final_model", final_model, logs, FINAL_BAR, flat_scaled(x_test), y_test,
         hint="A rate that leads after 5 epochs can overshoot over 20: if yours is one of the "
              "largest you tried, try the next smaller one. Run the training cell again after "
              "changing the function (it builds a fresh model).")
-    check_accuracy_number("2.9", "final_test_accuracy", final_test_accuracy, actual, logs)
+    _test_accuracy("2.9", "final_test_accuracy", final_model, final_test_accuracy, logs, actual)
     passed("2.9", f"learning rate {rate:g}: {actual:.1%} of the test images right.")
-
-
-def _is_model(value: Any) -> bool:
-    try:
-        import keras
-    except ImportError:  # pragma: no cover - keras is a dependency
-        return False
-    return isinstance(value, keras.Model)
 
 
 # --------------------------------------------------------------------------- 2.10
@@ -808,14 +985,21 @@ def _is_model(value: Any) -> bool:
 def exercise_2_10(probabilities: Any, predicted_digit: Any, index: Any, model: Any) -> None:
     """Exercise 2.10: the model's ten probabilities for test image ``index``, and its answer.
 
-    Accepts probabilities of shape (10,) or (1, 10), as an array, list or tensor, and the
-    digit as any integer type; rejects predictions on unscaled pixels, for another image or
-    all images, probabilities that do not sum to 1, the largest probability instead of its
-    position, and the true label instead of the model's answer.
+    Accepts probabilities of shape (10,) or (1, 10), as an array, list or tensor (the plot
+    after it flattens them), and the digit as any integer type or a whole float; rejects
+    predictions on unscaled pixels, for another image or all images, probabilities that do
+    not sum to 1, the largest probability instead of its position, an array holding the
+    digit, and the true label instead of the model's answer.
     """
     __tracebackhide__ = True
-    require_attempt("2.10", probabilities=probabilities, predicted_digit=predicted_digit)
-    require_model("2.10", "model", model)
+    require_attempt("2.10", probabilities=probabilities, predicted_digit=predicted_digit,
+                    final_model=model)
+    require_model("2.10", "final_model", model)
+    require_attempt("2.10", index=index)
+    info = read_model("2.10", "final_model", model)
+    if info.input_shape != (NUM_PIXELS,):
+        fail("2.10", f"final_model expects inputs of shape {info.input_shape}.",
+             "Use the final model of Exercise 2.9, which takes the 784-vectors of Exercise 2.1.")
     _, (x_test, y_test) = _reference()
     index = int(index)
     values = to_array("2.10", "probabilities", probabilities).astype(float)
@@ -836,7 +1020,11 @@ def exercise_2_10(probabilities: Any, predicted_digit: Any, index: Any, model: A
             fail("2.10", "these are the probabilities for the unscaled image.",
                  "Prepare the image like the training data: take it from x_test_flat.")
         fail("2.10", "probabilities are not the final model's output for test image index.",
-             "Predict x_test_flat[index:index + 1] with the final model of Exercise 2.9.")
+             "Ask final_model (Exercise 2.9) about test image number index, taken from x_test_flat "
+             "as a batch of one.")
+    if np.ndim(getattr(predicted_digit, "numpy", lambda: predicted_digit)()) > 0:
+        fail("2.10", "predicted_digit is an array, not a single number.",
+             "argmax over a batch gives one answer per image: take the number itself, one digit 0..9.")
     if not is_number(predicted_digit):
         fail("2.10", "predicted_digit is not a single number.", "It is one digit, 0..9.")
     digit = float(np.asarray(predicted_digit))
@@ -863,9 +1051,11 @@ def exercise_2_11(templates: Any, model: Any) -> None:
     last, the biases, and flat templates.
     """
     __tracebackhide__ = True
-    require_attempt("2.11", templates=templates)
-    require_model("2.11", "model", model)
-    dense = [layer for layer in model.layers if layer.get_weights()]
+    require_attempt("2.11", templates=templates, final_model=model)
+    require_model("2.11", "final_model", model)
+    dense = read_model("2.11", "final_model", model).of_type("Dense")
+    if not dense:
+        fail("2.11", "final_model has no Dense layer.", "Use the final model of Exercise 2.9.")
     kernel = np.asarray(dense[-1].get_weights()[0])
     values = to_array("2.11", "templates", templates).astype(float)
     if values.shape == (28, 28, NUM_CLASSES):
@@ -876,12 +1066,18 @@ def exercise_2_11(templates: Any, model: Any) -> None:
              "Reshape each digit's 784 weights into 28x28.")
     check_shape("2.11", "templates", values, (NUM_CLASSES, 28, 28),
                 "One 28x28 image per digit, digit 0 first.")
+    if kernel.shape != (NUM_PIXELS, NUM_CLASSES):
+        fail("2.11", f"final_model's Dense kernel has shape {kernel.shape}.",
+             "Use the final model of Exercise 2.9.")
     if close(values, kernel.T.reshape(NUM_CLASSES, 28, 28), rtol=1e-5, atol=1e-7):
         passed("2.11", "ten templates, one per digit, each 28x28.")
         return
     if close(values, kernel.reshape(NUM_CLASSES, 28, 28), rtol=1e-5, atol=1e-7):
         fail("2.11", "templates mixes up the digits: the kernel was reshaped as it is.",
-             "The kernel has shape (784, 10), one column per digit: transpose it first so each "
-             "digit's weights form one row, then reshape.")
+             "The kernel has shape (784, 10), one column per digit: bring each digit's column "
+             "into a row before reshaping.")
+    if close(values, kernel.T.reshape(NUM_CLASSES, 28, 28).transpose(0, 2, 1), rtol=1e-5, atol=1e-7):
+        fail("2.11", "each template is transposed (its rows and columns swapped).",
+             "Reshape each digit's 784 weights to 28x28 in NumPy's default (row by row) order.")
     fail("2.11", "templates are not the weights of the final model's Dense layer.",
          "Read the kernel (the first array of get_weights()) of final_model's Dense layer.")
