@@ -19,6 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mnist_course import cli_instructor as instructor
+
 EXIT_OK, EXIT_NOT_ALL_PASSED, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -58,12 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--kernel", default="python3", metavar="NAME",
                        help="Jupyter kernel to run the notebooks in (default python3, the grader's own Python)")
     grade.add_argument("--quiet", action="store_true", help="print no progress lines for a folder")
+    instructor.add_grade_options(grade)
+    instructor.add_commands(commands)
     return parser
 
 
 def _grade(args: argparse.Namespace) -> int:
     from mnist_course import grade
 
+    if args.jobs < 1:
+        print("error: --jobs must be at least 1.", file=sys.stderr)
+        return EXIT_BAD_INPUT
     for name in ("cell_timeout", "timeout"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -78,7 +85,10 @@ def _grade(args: argparse.Namespace) -> int:
             print(f"error: {path} holds no notebooks (*.ipynb).", file=sys.stderr)
             return EXIT_BAD_INPUT
         progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-        reports = grade.grade_many(paths, progress=progress, executed_dir=args.executed, root=path, **options)
+        if args.jobs > 1:
+            reports = instructor.grade_folder_in_parallel(args, paths)
+        else:
+            reports = grade.grade_many(paths, progress=progress, executed_dir=args.executed, root=path, **options)
         for report in reports:
             print(grade.format_report(report), end="\n\n")
         graded = [r for r in reports if r.error is None]
@@ -103,6 +113,8 @@ def _grade(args: argparse.Namespace) -> int:
         grade.write_json(reports, args.json, single)
     if args.csv:
         grade.write_csv(reports, args.csv, root=path if path.is_dir() else None)
+    if args.stats:
+        instructor.write_stats(args, reports)
     if any(r.error is not None for r in reports):
         return EXIT_NOT_ALL_PASSED
     return EXIT_OK if all(r.exit_code == 0 for r in reports) else EXIT_NOT_ALL_PASSED
@@ -113,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
         return _grade(args)
+    if args.command in instructor.COMMANDS:
+        return instructor.run(args)
     return EXIT_BAD_INPUT  # pragma: no cover - argparse only accepts known commands
 
 
