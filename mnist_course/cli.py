@@ -5,7 +5,12 @@ Subcommands:
 ``grade PATH``
     Grade a notebook, or every notebook in a folder of submissions, with the course's own
     checks (see :mod:`mnist_course.grade`). Prints a table; exits 0 when every exercise
-    passed, 1 when one did not, 2 on bad input.
+    passed, 1 when one did not, 2 on bad input. ``--jobs N`` grades N at once, ``--stats
+    FILE.md`` writes the class statistics (see :mod:`mnist_course.cli_instructor`).
+
+``export nbgrader DIR``, ``export gradescope FILE.zip``, ``notebooks [DIR]``
+    The exports to nbgrader and Gradescope, and copying out the packaged student notebooks
+    (see :mod:`mnist_course.cli_instructor`).
 
 Example:
     $ mnist-course grade notebooks/01_meet_the_data.ipynb

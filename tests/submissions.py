@@ -86,5 +86,5 @@ def class_folder(folder: Path, count: int = 10) -> list[Path]:
         ({"1.3": WRONG["1.3"][0]}, EXERCISES_01),
         ({}, ("1.1",)),
     ]
-    return [write(submission(*mixes[i % len(mixes)]), folder / f"student{i + 1:02d}.ipynb")
+    return [write(submission(mixes[i % len(mixes)][0], right=mixes[i % len(mixes)][1]), folder / f"student{i + 1:02d}.ipynb")
             for i in range(count)]
