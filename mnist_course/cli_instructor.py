@@ -128,13 +128,14 @@ def _ask(path: Path) -> bool:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from mnist_course.notebooks import copy_notebooks
+    from mnist_course.notebooks import copy_notebooks, notebook_files
 
     interactive = sys.stdin.isatty() and not args.force
     try:
         result = copy_notebooks(args.directory, force=args.force, ask=_ask if interactive else None)
     except (OSError, FileNotFoundError) as error:
         return _error(str(error))
+    print(f"The course's student notebooks, from {notebook_files()[0].parent}:")
     for path in result.written:
         print(f"wrote {path}")
     for path in result.unchanged:
