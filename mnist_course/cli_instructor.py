@@ -94,11 +94,11 @@ def _error(message: str) -> int:
 
 def _export_nbgrader(args: argparse.Namespace) -> int:
     from mnist_course.export import nbgrader
-    from mnist_course.grade import CHECKOUT_SOLUTIONS
+    from mnist_course.export.wheel import CHECKOUT
     from mnist_course.student import NotebookError
 
     try:
-        written = nbgrader.export(args.solutions or CHECKOUT_SOLUTIONS, args.directory, args.notebook)
+        written = nbgrader.export(args.solutions or CHECKOUT / "solutions", args.directory, args.notebook)
     except NotebookError as error:
         return _error(str(error))
     for path in written:
@@ -151,7 +151,8 @@ def _notebooks(args: argparse.Namespace) -> int:
 
 def grade_folder_in_parallel(args: argparse.Namespace, paths: list[Path]):
     """The reports of ``mnist-course grade DIR --jobs N`` (N > 1), in the order of ``paths``."""
-    from mnist_course.grade import DEFAULT_TIMEOUTS, resolve_mode
+    from mnist_course import mode
+    from mnist_course.grade import DEFAULT_TIMEOUTS
     from mnist_course.parallel import GRACE_SECONDS, grade_parallel
 
     arguments = []
@@ -161,7 +162,8 @@ def grade_folder_in_parallel(args: argparse.Namespace, paths: list[Path]):
         value = getattr(args, option)
         if value is not None:
             arguments += [f"--{option.replace('_', '-')}", str(value)]
-    limit = (args.timeout or DEFAULT_TIMEOUTS[resolve_mode(args.fast)][1]) + GRACE_SECONDS
+    fast = mode.is_fast_mode() if args.fast is None else args.fast
+    limit = (args.timeout or DEFAULT_TIMEOUTS["fast" if fast else "full"][1]) + GRACE_SECONDS
     return grade_parallel(paths, jobs=args.jobs, arguments=arguments, executed_dir=args.executed,
                           root=args.path, limit=limit, progress=not args.quiet)
 

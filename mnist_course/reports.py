@@ -18,11 +18,31 @@ from pathlib import Path
 
 from mnist_course import grade
 
+#: The results an exercise can get (the grader's :data:`~mnist_course.grade.STATUSES`).
+STATUSES = tuple(getattr(grade, "STATUSES", (
+    "passed", "failed", "not attempted", "not reached", "timed out", "tampered")))
+PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED, TIMED_OUT, TAMPERED = STATUSES[:6]
+
 
 def results_of(report: grade.Report) -> list[grade.ExerciseResult]:
     """The exercise results of a report, in the course's order."""
     results = getattr(report, "results", None)
     return list(results if results is not None else getattr(report, "exercises", []))
+
+
+def summary(report: grade.Report) -> str:
+    """One line: how many exercises passed, and the count of every other result.
+
+    Example:
+        >>> summary(grade.Report("a.ipynb", error="not a notebook"))
+        'not graded: not a notebook'
+    """
+    if report.error is not None:
+        return f"not graded: {report.error}"
+    results = results_of(report)
+    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
+    parts = [f"{counts[PASSED]} of {len(results)} passed"] + [f"{counts[s]} {s}" for s in STATUSES[1:] if counts[s]]
+    return ", ".join(parts)
 
 
 def _fields(cls) -> set[str]:

@@ -22,12 +22,14 @@ from collections import Counter
 from pathlib import Path
 
 from mnist_course import grade
-from mnist_course.reports import results_of
+from mnist_course.reports import (
+    FAILED, NOT_ATTEMPTED, NOT_REACHED, PASSED, STATUSES, TAMPERED, TIMED_OUT, results_of,
+)
 
 #: Statuses always shown, then the rarer ones when they occur.
-MAIN_STATUSES = (grade.PASSED, grade.FAILED, grade.NOT_ATTEMPTED, grade.NOT_REACHED)
-COLOURS = {grade.PASSED: "#2e7d32", grade.FAILED: "#c62828", grade.NOT_ATTEMPTED: "#9e9e9e",
-           grade.NOT_REACHED: "#ef6c00", grade.TIMED_OUT: "#6a1b9a", grade.TAMPERED: "#212121"}
+MAIN_STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED)
+COLOURS = {PASSED: "#2e7d32", FAILED: "#c62828", NOT_ATTEMPTED: "#9e9e9e",
+           NOT_REACHED: "#ef6c00", TIMED_OUT: "#6a1b9a", TAMPERED: "#212121"}
 #: How many failure messages to list per exercise.
 TOP_MESSAGES = 5
 
@@ -67,11 +69,11 @@ def statistics(reports: list[grade.Report]) -> ClassStatistics:
             continue
         for result in results_of(report):
             counts.setdefault(result.exercise, Counter())[result.status] += 1
-            if result.status == grade.FAILED:
+            if result.status == FAILED:
                 messages.setdefault(result.exercise, Counter())[failure_message(result.detail)] += 1
     order = sorted(counts, key=_exercise_key)
     seen = {status for counter in counts.values() for status in counter}
-    statuses = list(MAIN_STATUSES) + [s for s in grade.STATUSES if s not in MAIN_STATUSES and s in seen]
+    statuses = list(MAIN_STATUSES) + [s for s in STATUSES if s not in MAIN_STATUSES and s in seen]
     return ClassStatistics(
         submissions=len(reports),
         not_graded=[f"{r.notebook}: {r.error}" for r in reports if r.error is not None],

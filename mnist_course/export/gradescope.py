@@ -33,7 +33,7 @@ import nbformat
 
 from mnist_course import grade
 from mnist_course.export.wheel import CHECKOUT, build_wheel
-from mnist_course.reports import results_of
+from mnist_course.reports import PASSED, results_of, summary
 from mnist_course.student import exercise_ids
 
 CONFIG = "autograder.json"
@@ -158,14 +158,14 @@ def results_json(reports: list[grade.Report], config: dict, seconds: float) -> d
         results = {r.exercise: r for r in results_of(report)} if report else {}
         for exercise in expected["exercises"]:
             result = results.get(exercise)
-            passed = result is not None and result.status == grade.PASSED
+            passed = result is not None and result.status == PASSED
             output = _output(result) if result else (
                 "Not graded: " + ("the exercise is missing from the notebook." if report else notes[-1]))
             tests.append({"name": f"Exercise {exercise}", "number": exercise, "score": 1.0 if passed else 0.0,
                           "max_score": 1.0, "status": "passed" if passed else "failed",
                           "output": output, "visibility": visibility})
         if report is not None:
-            notes.append(f"Notebook {number} ({Path(report.notebook).name}): {grade.summary_line(report)}.")
+            notes.append(f"Notebook {number} ({Path(report.notebook).name}): {summary(report)}.")
     for report in reports:
         if report.error is None and _number_of(report) not in config["notebooks"]:
             notes.append(f"{Path(report.notebook).name} is not part of this assignment; not counted.")
@@ -175,7 +175,7 @@ def results_json(reports: list[grade.Report], config: dict, seconds: float) -> d
 
 
 def _passed(report: grade.Report) -> int:
-    return sum(r.status == grade.PASSED for r in results_of(report))
+    return sum(r.status == PASSED for r in results_of(report))
 
 
 def run(root: Path, config_path: Path) -> dict:
