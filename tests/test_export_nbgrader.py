@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import glob
 import os
 import subprocess
 import sys
@@ -85,9 +84,9 @@ def nbgrader_environment() -> dict[str, str]:
     course's environment, if it has it), this checkout's mnist_course on the path."""
     environment = {**os.environ, "MNIST_COURSE_FAST": "1"}
     paths = [str(ROOT)]
-    sites = glob.glob(str(NBGRADER_PREFIX / "lib" / "python3*" / "site-packages"))
+    sites = [p.parent for p in NBGRADER_PREFIX.glob("**/*-packages/nbgrader")]  # site- or dist-packages
     if sites:
-        paths.insert(0, sites[0])
+        paths.insert(0, str(sites[0]))
         environment["PATH"] = f"{NBGRADER_PREFIX / 'bin'}{os.pathsep}{environment['PATH']}"  # alembic
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
     environment["PYTHONPATH"] = os.pathsep.join(paths + [environment.get("PYTHONPATH", "")]).rstrip(os.pathsep)
