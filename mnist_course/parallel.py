@@ -111,7 +111,7 @@ def _grade_one(path: Path, arguments: Sequence[str], environment: dict[str, str]
         try:
             finished = subprocess.run(command, env=environment, capture_output=True, text=True,
                                       timeout=limit, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # subprocess.run has stopped the child
             return grade.Report(notebook=str(path), error=f"the grader did not finish within {limit:.0f} s")
         if target.exists():
             try:
