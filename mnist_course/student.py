@@ -2,9 +2,10 @@
 
 In a solution notebook, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
 (nbgrader's markers) are the answer. The student copy replaces them, at the same
-indentation, by ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` in code cells and
-by ``YOUR ANSWER HERE`` in Markdown cells, and drops all outputs; every other byte of
-every cell is kept.
+indentation, by ``# YOUR CODE HERE`` and ``raise NotImplementedError(...)`` in code cells
+(its message names the exercise and says what to do, so "Run All" stops with a sentence, not
+a bare error) and by ``YOUR ANSWER HERE`` in Markdown cells, and drops all outputs; every other
+byte of every cell is kept.
 
 A notebook in the target folder that a student has worked in (it has outputs, or an
 exercise cell differs from the fresh stub) is copied to ``notebooks/backup/`` before it is
@@ -30,6 +31,8 @@ import nbformat
 BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+#: The stub's message in a cell tagged ``exercise:N.M``.
+STUB_MESSAGE = "Exercise {exercise}: replace this line with your answer, then run the cell again."
 MARKDOWN_STUB = ("YOUR ANSWER HERE",)
 EXERCISE_TAG = re.compile(r"^exercise:(\d+\.\d+)$")
 CHECK_TAG = re.compile(r"^check:(\d+\.\d+)$")
@@ -82,7 +85,19 @@ def exercise_ids(notebook: nbformat.NotebookNode, pattern: re.Pattern = EXERCISE
     return found
 
 
-def strip_solution(source: str, cell_type: str, where: str = "a cell") -> str:
+def code_stub(exercise: str | None = None) -> tuple[str, str]:
+    """The two lines that replace an answer in a code cell (of ``exercise``, when known).
+
+    Example:
+        >>> code_stub("1.2")[1]
+        'raise NotImplementedError("Exercise 1.2: replace this line with your answer, then run the cell again.")'
+    """
+    if exercise is None:
+        return CODE_STUB
+    return CODE_STUB[0], f'raise NotImplementedError("{STUB_MESSAGE.format(exercise=exercise)}")'
+
+
+def strip_solution(source: str, cell_type: str, where: str = "a cell", exercise: str | None = None) -> str:
     """Replace every marked answer in one cell's source by the student stub.
 
     Example:
@@ -91,7 +106,7 @@ def strip_solution(source: str, cell_type: str, where: str = "a cell") -> str:
         # YOUR CODE HERE
         raise NotImplementedError()
     """
-    stub = CODE_STUB if cell_type == "code" else MARKDOWN_STUB
+    stub = code_stub(exercise) if cell_type == "code" else MARKDOWN_STUB
     lines = source.split("\n")
     kept: list[str] = []
     inside = False
@@ -127,7 +142,9 @@ def make_student_notebook(solution: nbformat.NotebookNode, name: str = "notebook
     for index, cell in enumerate(student.cells):
         where = f"{name}, cell {index + 1}"
         if cell.cell_type in ("code", "markdown"):
-            cell.source = strip_solution(cell.source, cell.cell_type, where)
+            tags = [EXERCISE_TAG.match(tag) for tag in cell.get("metadata", {}).get("tags", [])]
+            exercise = next((match.group(1) for match in tags if match), None)
+            cell.source = strip_solution(cell.source, cell.cell_type, where, exercise)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

@@ -30,8 +30,10 @@ def solution_notebook():
 def test_answers_are_replaced_by_the_stub_at_their_indentation():
     result = student.make_student_notebook(solution_notebook())
     assert result.cells[1].source == ("import numpy as np\nanswer = None\n# YOUR CODE HERE\n"
-                                       "raise NotImplementedError()\nanswer")
-    assert result.cells[3].source == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+                                       "raise NotImplementedError(\"Exercise 2.2: replace this line with "
+                                       "your answer, then run the cell again.\")\nanswer")
+    assert result.cells[3].source == ("def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError(\"Exercise 2.3: "
+                                       "replace this line with your answer, then run the cell again.\")\n")
     assert result.cells[4].source == "Why?\n\nYOUR ANSWER HERE"
 
 
@@ -85,8 +87,9 @@ def test_student_work_is_backed_up_before_regeneration(tmp_path):
     student.generate(solutions, notebooks)
     target = notebooks / "02_x.ipynb"
     worked = nbformat.read(target, as_version=4)
-    worked.cells[1].source = worked.cells[1].source.replace(
-        "# YOUR CODE HERE\nraise NotImplementedError()", "answer = my_own_work()")
+    stub = "\n".join(student.code_stub("2.2"))
+    assert stub in worked.cells[1].source
+    worked.cells[1].source = worked.cells[1].source.replace(stub, "answer = my_own_work()")
     nbformat.write(worked, target)
     solution = solution_notebook()
     solution.cells[0].source += " Changed by the instructor."

@@ -2,9 +2,17 @@
 
 A check either prints one line starting with a tick, or raises:
 
-* :class:`NotAttempted` when the answer is still the stub's ``None`` (or ``...``);
+* :class:`NotAttempted` when the answer is still the stub's ``None`` (or ``...``), or the
+  student's function still raises ``NotImplementedError``;
 * :class:`CheckFailed` (an ``AssertionError``) whose message names the exercise, what is
   wrong and a hint of where to look. It never contains the expected answer.
+
+In IPython (JupyterLab, Notebook 7, VS Code, nbconvert) both render through IPython's
+``_render_traceback_`` hook as a short message with no frame of the course's code: a failure
+as ``✘ Exercise N.M: what is wrong`` and ``Hint: ...``; "not attempted" as a neutral reminder.
+The cell still ends in an error, so "Run All" stops there and nbval sees a failure. Every
+outcome is also recorded, for the progress summary at the end of each notebook
+(:func:`summary_for`).
 
 Example:
     >>> passed("1.1", "the four shapes are right.")
@@ -18,17 +26,44 @@ Example:
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import numpy as np
 
+# ANSI styles understood by every Jupyter front end's error renderer.
+_RED, _BLUE, _BOLD, _DIM, _RESET = "\x1b[1;31m", "\x1b[1;34m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: The last outcome of every exercise checked in this process: ``{"1.2": ("passed", "...")}``.
+_outcomes: dict[str, tuple[str, str]] = {}
+
 
 class ExerciseError(Exception):
-    """Base of what a check raises; ``exercise`` names the exercise (``"1.2"``)."""
+    """Base of what a check raises; ``exercise`` names the exercise (``"1.2"``).
 
-    def __init__(self, exercise: str, message: str):
+    ``details`` are extra lines shown between the message and the hint (the frames of the
+    student's own code when it raised inside a check).
+    """
+
+    status = "failed"
+
+    def __init__(self, exercise: str, message: str, details: list[str] | None = None):
         super().__init__(message)
         self.exercise = exercise
+        self.details = list(details or [])
+        _outcomes[exercise] = (self.status, message.splitlines()[0] if message else "")
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the message only, styled, no frames."""
+        what, _, hint = str(self).partition("\nHint: ")
+        lines = [f"{_RED}✘ {what}{_RESET}", *self.details]
+        if hint:
+            lines.append(f"{_BOLD}Hint:{_RESET} {hint}")
+        return lines
 
 
 class CheckFailed(ExerciseError, AssertionError):
@@ -38,6 +73,11 @@ class CheckFailed(ExerciseError, AssertionError):
 class NotAttempted(ExerciseError):
     """The exercise still holds the stub's placeholder."""
 
+    status = "not attempted"
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{_BLUE}○ {self}{_RESET}"]
+
 
 def passed(exercise: str, message: str) -> None:
     """Print the one-line confirmation of a passed check.
@@ -46,10 +86,11 @@ def passed(exercise: str, message: str) -> None:
         >>> passed("2.1", "x_train_flat is flat and scaled.")
         ✔ Exercise 2.1 passed: x_train_flat is flat and scaled.
     """
+    _outcomes[exercise] = ("passed", message)
     print(f"✔ Exercise {exercise} passed: {message}")
 
 
-def fail(exercise: str, what: str, hint: str = "") -> NoReturn:
+def fail(exercise: str, what: str, hint: str = "", details: list[str] | None = None) -> NoReturn:
     """Raise :class:`CheckFailed` with ``what`` went wrong and a ``hint``.
 
     Example:
@@ -63,7 +104,24 @@ def fail(exercise: str, what: str, hint: str = "") -> NoReturn:
     message = f"Exercise {exercise}: {what}"
     if hint:
         message += f"\nHint: {hint}"
-    raise CheckFailed(exercise, message)
+    raise CheckFailed(exercise, message, details)
+
+
+def not_attempted(exercise: str, what: str) -> NoReturn:
+    """Raise :class:`NotAttempted` saying what is still a stub and what to do.
+
+    Example:
+        >>> not_attempted("2.3", "softmax still raises NotImplementedError.")
+        Traceback (most recent call last):
+        ...
+        mnist_course.checks._core.NotAttempted: Exercise 2.3 is not attempted yet: softmax ...
+    """
+    __tracebackhide__ = True
+    raise NotAttempted(
+        exercise,
+        f"Exercise {exercise} is not attempted yet: {what} Fill in the exercise cell above "
+        f"(replace the `raise NotImplementedError(...)` line), run it, then run this check.",
+    )
 
 
 def require_attempt(exercise: str, **answers: Any) -> None:
@@ -79,12 +137,134 @@ def require_attempt(exercise: str, **answers: Any) -> None:
     missing = [name for name, value in answers.items() if value is None or value is Ellipsis]
     if missing:
         names = ", ".join(missing)
-        raise NotAttempted(
-            exercise,
-            f"Exercise {exercise} is not attempted yet: {names} "
-            f"{'is' if len(missing) == 1 else 'are'} still None. Fill in the exercise cell "
-            f"above (replace the `raise NotImplementedError()` line), run it, then run this check.",
-        )
+        not_attempted(exercise, f"{names} {'is' if len(missing) == 1 else 'are'} still None.")
+
+
+def _is_student_frame(filename: str) -> bool:
+    """True for a frame of the student's notebook code, not of the course, Python or a library."""
+    path = os.path.abspath(filename)
+    if path.startswith(_PACKAGE_DIR + os.sep) or "site-packages" in path or "dist-packages" in path:
+        return False
+    return not path.startswith(os.path.abspath(os.path.dirname(os.__file__)) + os.sep)
+
+
+def _cell_name(filename: str) -> str:
+    """``Cell In[5]`` for a notebook cell's code (as IPython names it), else the file name."""
+    try:
+        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - defined in IPython
+        kind, name = shell.compile.format_code_name(filename)
+        return f"{kind} {name}"
+    except Exception:  # outside IPython, or a file IPython did not compile
+        return os.path.basename(filename)
+
+
+def student_frames(error: BaseException) -> list[str]:
+    """The frames of ``error``'s traceback that are the student's own code, formatted briefly.
+
+    Example:
+        >>> try:
+        ...     1 / 0
+        ... except ZeroDivisionError as caught:
+        ...     frames = student_frames(caught)
+    """
+    lines = []
+    for frame in traceback.extract_tb(error.__traceback__):
+        if not _is_student_frame(frame.filename):
+            continue
+        lines.append(f"{_DIM}  {_cell_name(frame.filename)}, line {frame.lineno}, in {frame.name}{_RESET}")
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}")
+    return lines
+
+
+def describe_error(error: BaseException) -> str:
+    """``ZeroDivisionError: division by zero``: the error's type and first line, short.
+
+    Example:
+        >>> describe_error(ValueError("bad shape"))
+        'ValueError: bad shape'
+    """
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def call_student(exercise: str, name: str, function: Callable, *args: Any,
+                 hint: str = "Read the error and the line it points to in your code.", **kwargs: Any) -> Any:
+    """Call the student's ``function``; turn whatever it raises into this exercise's verdict.
+
+    ``NotImplementedError`` (the stub) becomes :class:`NotAttempted`; any other exception a
+    :class:`CheckFailed` that names the student's error and shows only the frames of their
+    own code, with ``hint``.
+
+    Example:
+        >>> call_student("2.3", "softmax", lambda scores: scores * 2, 1.5)
+        3.0
+    """
+    __tracebackhide__ = True
+    if not callable(function):
+        fail(exercise, f"{name} is not a function.", f"Define it with def {name}(...): ... in the exercise cell.")
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        not_attempted(exercise, f"{name} still raises NotImplementedError.")
+    except (KeyboardInterrupt, SystemExit, ExerciseError):
+        raise
+    except Exception as error:  # the student's code may raise anything
+        frames = student_frames(error)
+        fail(exercise, f"your {name} raised {describe_error(error)}", hint, details=frames)
+
+
+def outcomes() -> dict[str, tuple[str, str]]:
+    """A copy of the last outcome of every exercise checked in this kernel.
+
+    Example:
+        >>> passed("9.9", "demo.")
+        ✔ Exercise 9.9 passed: demo.
+        >>> outcomes()["9.9"]
+        ('passed', 'demo.')
+    """
+    return dict(_outcomes)
+
+
+def _exercise_key(exercise: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in exercise.split("."))
+
+
+def summary_for(module_name: str) -> Callable[[], None]:
+    """Make the ``summary()`` of a check module: it lists that module's exercises and status.
+
+    Each check module defines ``summary = summary_for(__name__)``; the last cell of its
+    notebook calls ``check.summary()``.
+
+    Example:
+        >>> summary = summary_for("mnist_course.checks.nb01")
+        >>> summary()                                            # doctest: +SKIP
+        Your progress in this notebook (what the checks saw in this kernel):
+          ✔ 1.1  passed
+        ...
+    """
+
+    def summary() -> None:
+        """Print which of this notebook's exercises passed, failed or are not attempted yet."""
+        module = sys.modules[module_name]
+        exercises = sorted((name[len("exercise_"):].replace("_", ".") for name in vars(module)
+                            if name.startswith("exercise_") and callable(getattr(module, name))),
+                           key=_exercise_key)
+        seen = outcomes()
+        print("Your progress in this notebook (what the checks saw in this kernel):")
+        symbols = {"passed": "✔", "failed": "✘", "not attempted": "○"}
+        for exercise in exercises:
+            status, message = seen.get(exercise, ("not attempted", ""))
+            label = "not attempted yet" if status == "not attempted" else status
+            note = f": {message.removeprefix(f'Exercise {exercise}: ')}" if status == "failed" else ""
+            print(f"  {symbols[status]} {exercise:<5} {label}{note}")
+        done = sum(seen.get(exercise, ("",))[0] == "passed" for exercise in exercises)
+        print(f"{done} of {len(exercises)} exercises passed."
+              + (" Well done!" if done == len(exercises) else " Scroll up to the ones left and run their checks again."))
+
+    summary.__module__ = module_name
+    summary.__qualname__ = "summary"
+    return summary
 
 
 def to_array(exercise: str, name: str, value: Any, *, numeric: bool = True) -> np.ndarray:

@@ -21,6 +21,11 @@ from mnist_course.checks._core import (
 )
 from mnist_course.data import course_data
 
+from mnist_course.checks._core import summary_for
+
+#: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
+summary = summary_for(__name__)
+
 ORDER = "x_train, y_train, x_test, y_test"
 
 

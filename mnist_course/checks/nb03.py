@@ -29,6 +29,11 @@ from mnist_course.checks.nb02 import (
 )
 from mnist_course.data import course_data
 
+from mnist_course.checks._core import summary_for
+
+#: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
+summary = summary_for(__name__)
+
 #: The classic network: 784 inputs, two hidden ReLU layers, ten softmax outputs.
 HIDDEN_UNITS = (784, 32)
 LAYER_SIZES = (NUM_PIXELS, *HIDDEN_UNITS, NUM_CLASSES)

@@ -24,6 +24,11 @@ from mnist_course.checks._core import fail, is_number, passed, require_attempt, 
 from mnist_course.checks._keras import activation_name, as_accuracy, history_parts
 from mnist_course.data import course_data
 
+from mnist_course.checks._core import summary_for
+
+#: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
+summary = summary_for(__name__)
+
 #: Test accuracy the momentum baseline (exercise 4.4) must reach in full mode. The notebook's
 #: run reaches about 97 %, but the same correct set-up lands anywhere from 95.5 % to 97.2 %
 #: depending on the random seed (measured on seven seeds), so the check asks for 95 %: enough

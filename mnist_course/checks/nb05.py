@@ -24,6 +24,11 @@ from mnist_course.checks._core import fail, is_number, passed, require_attempt, 
 from mnist_course.checks._keras import activation_name, as_accuracy, history_parts
 from mnist_course.data import course_data
 
+from mnist_course.checks._core import summary_for
+
+#: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
+summary = summary_for(__name__)
+
 #: Full-mode test accuracy bars.
 ADAM_BAR = 0.985
 SGD_BAR = 0.95

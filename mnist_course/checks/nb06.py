@@ -22,6 +22,11 @@ from mnist_course.checks._core import (
 )
 from mnist_course.data import course_data
 
+from mnist_course.checks._core import summary_for
+
+#: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
+summary = summary_for(__name__)
+
 NUM_CLASSES = 10
 LABELS = list(range(NUM_CLASSES))
 #: Relative tolerance for scores computed from counts (float32 arithmetic is fine).

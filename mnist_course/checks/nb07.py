@@ -23,6 +23,11 @@ from mnist_course import mode
 from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 
+from mnist_course.checks._core import summary_for
+
+#: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
+summary = summary_for(__name__)
+
 NUM_CLASSES = 10
 #: Test accuracy a Fashion-MNIST model must reach: (fast mode, full mode).
 FASHION_BARS = (0.70, 0.85)
@@ -296,3 +301,164 @@ def exercise_7_4(own_inputs: Any, own_predictions: Any, pictures: Any, mnist_mod
              "Predict with the MNIST network (mnist_model), not the Fashion one, on own_inputs.")
     passed("7.4", "the pictures went through the same preparation as MNIST, and own_predictions "
                   "are the network's answers.")
+
+
+def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accuracy_gap: Any, wrong: Any,
+                 handwriting: Any, handwriting_labels: Any, mnist_model: Any) -> None:
+    """Exercise 7.5: the network on your own handwriting (the drawing pad's, or the font digits).
+
+    ``handwriting_predictions`` must be the digit ``mnist_model`` reads in each image of
+    ``handwriting`` (prepared like the training images), in any container; ``handwriting_accuracy``
+    the fraction of them equal to ``handwriting_labels``; ``accuracy_gap`` the model's accuracy on
+    the MNIST test set minus that fraction (within one test image); ``wrong`` the positions of
+    the images it got wrong (indices in any order, or a boolean mask). Rejects probabilities
+    instead of digits, predictions on unscaled pixels or copied labels, a percentage, the error
+    rate or a count instead of the accuracy, the test accuracy itself, the gap the wrong way
+    round or in percentage points, the positions of the right ones, positions counted from 1,
+    and digits instead of positions.
+    """
+    __tracebackhide__ = True
+    from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+    from mnist_course.checks._model import accuracy_tolerance, predicted_classes, read_model
+    from mnist_course.data import course_data
+
+    exercise, classes = "7.5", 10
+    require_attempt(exercise, handwriting_predictions=handwriting_predictions,
+                    handwriting_accuracy=handwriting_accuracy, accuracy_gap=accuracy_gap, wrong=wrong)
+    info = read_model(exercise, "mnist_model", mnist_model)
+    images = np.asarray(handwriting)
+    labels = np.asarray(handwriting_labels).astype(np.int64).ravel()
+    count = len(labels)
+    if count == 0 or images.ndim < 2 or images.shape[0] != count or images[0].size != 28 * 28:
+        fail(exercise, f"handwriting has shape {images.shape} and handwriting_labels {count} labels; "
+                       f"they should hold the same number of 28x28 images and digits.",
+             "Run the cell above the exercise again: it sets handwriting and handwriting_labels.")
+
+    shape = info.input_shape if info.input_shape and None not in info.input_shape else (28, 28, 1)
+
+    def read(pixels: np.ndarray) -> np.ndarray:
+        """The digits mnist_model reads in images of pixels already scaled as wanted."""
+        try:
+            return predicted_classes(mnist_model, pixels.astype("float32").reshape((len(pixels), *shape)))
+        except Exception as error:
+            fail(exercise, f"mnist_model could not read 28x28 images ({error.__class__.__name__}).",
+                 "Run the cells at the top of the notebook that build and train mnist_model again.")
+
+    reference = read(images / 255.0)
+    right = reference == labels
+    accuracy = float(right.mean())
+    x_test, y_test = course_data("mnist").test
+    test_accuracy = float(np.mean(read(x_test / 255.0) == y_test))
+
+    # handwriting_predictions: one digit per image, as the network reads it.
+    predictions = to_array(exercise, "handwriting_predictions", handwriting_predictions)
+    if predictions.shape == (count, classes):
+        fail(exercise, "handwriting_predictions holds ten probabilities per image.",
+             "Keep only the most likely digit of each image.")
+    if predictions.size != count or not np.all(np.mod(predictions, 1) == 0):
+        fail(exercise, f"handwriting_predictions has shape {predictions.shape}; it should hold one "
+                       f"digit for each of the {count} images.",
+             "Ask mnist_model about the prepared images, then keep the most likely digit of each.")
+    predictions = predictions.astype(np.int64).ravel()
+    if not np.array_equal(predictions, reference):
+        if np.array_equal(predictions, read(images.astype(np.float64))):
+            fail(exercise, "handwriting_predictions are what the network reads in pixels from 0 to 255.",
+                 "Prepare the images exactly like the training images (the notebook's prepare "
+                 "function) before asking mnist_model.")
+        if np.array_equal(predictions, labels):
+            fail(exercise, "handwriting_predictions are the digits you meant (handwriting_labels), "
+                           "not what the network reads.",
+                 "Ask mnist_model about the images in handwriting.")
+        fail(exercise, "handwriting_predictions are not what mnist_model reads in handwriting.",
+             "Use mnist_model (the MNIST network, not the Fashion one) on handwriting prepared like "
+             "the training images, keep the images in order, and take the most likely digit of each.")
+
+    # handwriting_accuracy: a fraction.
+    if not is_number(handwriting_accuracy):
+        fail(exercise, f"handwriting_accuracy is a {type(handwriting_accuracy).__name__}, not one number.",
+             "Give one fraction: the share of the images whose prediction equals the label.")
+    given = float(np.asarray(handwriting_accuracy))
+
+    def near(value: float, target: float, tolerance: float = 1e-6) -> bool:
+        return bool(np.isclose(value, target, rtol=1e-5, atol=tolerance))
+
+    if not near(given, accuracy):
+        if near(given, 100 * accuracy, 1e-4):
+            fail(exercise, "handwriting_accuracy looks like a percentage.",
+                 "Give a fraction between 0 and 1.")
+        if near(given, 1 - accuracy):
+            fail(exercise, "handwriting_accuracy is the share of images the network got wrong.",
+                 "The accuracy is the share it got right.")
+        if near(given, right.sum()) and count > 1:
+            fail(exercise, "handwriting_accuracy is a count of images, not a fraction.",
+                 "Divide by the number of images.")
+        if near(given, test_accuracy, accuracy_tolerance(len(y_test))):
+            fail(exercise, "handwriting_accuracy is the accuracy on the MNIST test set.",
+                 "Compare handwriting_predictions with handwriting_labels.")
+        fail(exercise, "handwriting_accuracy does not match handwriting_predictions and handwriting_labels.",
+             "The accuracy is the share of the images whose prediction equals the label.")
+
+    # accuracy_gap: the test accuracy minus yours, as fractions.
+    if not is_number(accuracy_gap):
+        fail(exercise, f"accuracy_gap is a {type(accuracy_gap).__name__}, not one number.",
+             "Give one number: a difference of two accuracies.")
+    gap = float(np.asarray(accuracy_gap))
+    one_image = accuracy_tolerance(len(y_test))  # evaluate() and argmax may differ by an image
+    expected_gap = test_accuracy - accuracy
+    if not near(gap, expected_gap, one_image):
+        if near(gap, -expected_gap, one_image) and abs(expected_gap) > one_image:
+            fail(exercise, "accuracy_gap has the wrong sign.",
+                 "Subtract in the order of the question: the test-set accuracy minus yours.")
+        if near(gap, 100 * expected_gap, 100 * one_image) and abs(expected_gap) > one_image:
+            fail(exercise, "accuracy_gap looks like percentage points.",
+                 "Subtract the two accuracies as fractions, like handwriting_accuracy.")
+        fail(exercise, "accuracy_gap is not the difference between the test-set accuracy and yours.",
+             "Use the accuracy of mnist_model on the MNIST test set (computed at the top of the notebook) "
+             "and handwriting_accuracy.")
+
+    def done() -> None:  # the pass line: the comparison in words, without the numbers
+        if accuracy < test_accuracy:
+            passed(exercise, "predictions, accuracy, gap and wrong images are right: the network does "
+                             "worse on these digits than on its test set. Look below at what it saw.")
+        else:
+            passed(exercise, "predictions, accuracy, gap and wrong images are right: on these digits the "
+                             "network does at least as well as on its test set.")
+
+    # wrong: the positions of the images read wrong (or a boolean mask).
+    expected_wrong = np.flatnonzero(~right)
+    positions = to_array(exercise, "wrong", wrong).ravel()
+    if positions.dtype == bool:
+        if positions.shape == (count,) and np.array_equal(positions, ~right):
+            return done()
+        if positions.shape == (count,) and np.array_equal(positions, right):
+            fail(exercise, "wrong marks the images the network read right.", "Mark the ones it got wrong.")
+        fail(exercise, "wrong does not mark the images whose prediction differs from the label.",
+             "Compare handwriting_predictions with handwriting_labels, image by image.")
+    if positions.size and not np.all(np.mod(positions, 1) == 0):
+        fail(exercise, "wrong holds numbers that are not whole.",
+             "Give positions: 0 for the first image, 1 for the next...")
+    positions = positions.astype(np.int64)
+    if positions.shape == (count,) and set(np.unique(positions)) <= {0, 1} and \
+            np.array_equal(positions, (~right).astype(np.int64)):
+        return done()
+    if len(positions) == len(expected_wrong) and np.array_equal(np.sort(positions), expected_wrong):
+        return done()
+    if expected_wrong.size and np.array_equal(np.sort(positions), expected_wrong + 1):
+        fail(exercise, "wrong counts positions from 1.",
+             "Python counts from 0: the first image is at position 0.")
+    if np.array_equal(np.sort(positions), np.flatnonzero(right)) and right.any():
+        fail(exercise, "wrong lists the images the network read right.", "List the ones it got wrong.")
+    wrong_digits = (np.sort(labels[~right]), np.sort(reference[~right]))
+    if expected_wrong.size and any(np.array_equal(np.sort(positions), digits) for digits in wrong_digits):
+        fail(exercise, "wrong holds digits, not positions of images.",
+             "Give the position of each image in handwriting (0 for the first), not what it shows.")
+    if len(positions) != len(set(positions.tolist())):
+        fail(exercise, "wrong names some images more than once.",
+             "List each image the network got wrong once.")
+    if positions.size == 0:
+        fail(exercise, "wrong is empty, but the network read some images wrong.",
+             "Compare handwriting_predictions with handwriting_labels, image by image.")
+    fail(exercise, "wrong does not list exactly the images whose prediction differs from the label.",
+         "Compare handwriting_predictions with handwriting_labels, image by image, and keep the positions "
+         "where they differ.")
+
