@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import re
 import os
 import subprocess
 import sys
@@ -71,7 +72,6 @@ def test_export_command_rejects_an_unknown_notebook(tmp_path, capsys):
 
 
 def test_make_installs_the_nbgrader_of_pyproject():
-    import re
     import tomllib
 
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["nbgrader"]
@@ -132,7 +132,12 @@ def course(tmp_path_factory) -> Path:
 def test_the_released_notebook_is_the_student_notebook(course):
     released = nbformat.read(course / "release" / "ps1" / "01_meet_the_data.ipynb", as_version=4)
     student = nbformat.read(ROOT / "notebooks" / "01_meet_the_data.ipynb", as_version=4)
-    assert [c.source for c in released.cells] == [c.source for c in student.cells]
+    # the same cells, but for the stub: nbgrader writes its own `raise NotImplementedError()`
+    # where the course's stub names the exercise in the message
+    def plain(source: str) -> str:
+        return re.sub(r"raise NotImplementedError\(.*\)", "raise NotImplementedError()", source)
+
+    assert [plain(c.source) for c in released.cells] == [plain(c.source) for c in student.cells]
 
 
 def test_nbgrader_scores_the_course_checks(course):
