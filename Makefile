@@ -3,11 +3,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 KERNEL_NAME := mnist-course
+# nbgrader (for `mnist-course export nbgrader` and its test) goes into .nbgrader/, outside .venv:
+# in .venv its JupyterLab extension would add nbgrader's menus to every student's `make lab`.
+NBGRADER ?= nbgrader>=0.9.6,<0.10
 # Per-cell time limit (seconds) for the notebook tests; a runaway cell fails instead of hanging.
 CELL_TIMEOUT ?= 300
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lab solutions student data grade benchmark clean
+.PHONY: help setup test lab solutions student data grade benchmark nbgrader clean
 
 help: ## Show this list of targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,6 +21,7 @@ setup: ## Create .venv, install the course and its test tools, register the Jupy
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "Python (mnist-course)"
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
+	$(MAKE) --no-print-directory nbgrader
 	@echo "Setup done. Next: make test (or make lab to start the course)."
 
 test: ## Run every test, and every solution notebook in fast mode (nbval)
@@ -49,6 +53,9 @@ grade: ## Grade with the course's checks: make grade NOTEBOOK=notebooks/01_meet_
 
 benchmark: ## Train every model of the course on the full data, timed (build/benchmark.*; ARGS="--only mlp")
 	$(BIN)/python -m mnist_course.benchmark $(ARGS)
+
+nbgrader: ## Install nbgrader into .nbgrader/ (not .venv): the nbgrader export's test runs it
+	$(BIN)/python -m pip install --quiet --prefix .nbgrader '$(NBGRADER)'
 
 clean: ## Remove build output and caches (keeps .venv and your notebooks)
 	rm -rf build .pytest_cache *.egg-info

@@ -22,7 +22,15 @@ if "ipykernel" in sys.modules:  # a notebook: keep TensorFlow's start-up lines o
 
     import_keras_quietly()
 
-from mnist_course.setup import setup_notebook  # noqa: E402
-
 __all__ = ["setup_notebook"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``setup_notebook`` is imported on first use, not with the package: ``python -m
+    mnist_course.data`` (``make data``) must not find ``mnist_course.data`` imported already."""
+    if name == "setup_notebook":
+        from mnist_course.setup import setup_notebook
+
+        return setup_notebook
+    raise AttributeError(f"module 'mnist_course' has no attribute {name!r}")

@@ -5,7 +5,12 @@ Subcommands:
 ``grade PATH``
     Grade a notebook, or every notebook in a folder of submissions, with the course's own
     checks (see :mod:`mnist_course.grade`). Prints a table; exits 0 when every exercise
-    passed, 1 when one did not, 2 on bad input.
+    passed, 1 when one did not, 2 on bad input. ``--jobs N`` grades N at once, ``--stats
+    FILE.md`` writes the class statistics (see :mod:`mnist_course.cli_instructor`).
+
+``export nbgrader DIR``, ``export gradescope FILE.zip``, ``notebooks [DIR]``
+    The exports to nbgrader and Gradescope, and copying out the packaged student notebooks
+    (see :mod:`mnist_course.cli_instructor`).
 
 Example:
     $ mnist-course grade notebooks/01_meet_the_data.ipynb
@@ -18,6 +23,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from mnist_course import cli_instructor as instructor
 
 EXIT_OK, EXIT_NOT_ALL_PASSED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -62,13 +69,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="threads for TensorFlow and OpenMP in the kernel and the judge (default: "
                             "TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS, OMP_NUM_THREADS as set)")
     grade.add_argument("--quiet", action="store_true", help="print no progress lines for a folder")
+    instructor.add_grade_options(grade)
+    instructor.add_commands(commands)
     return parser
 
 
 def _grade(args: argparse.Namespace) -> int:
     from mnist_course import grade
 
-    for name in ("cell_timeout", "timeout", "threads"):
+    for name in ("cell_timeout", "timeout", "threads", "jobs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1.", file=sys.stderr)
@@ -77,6 +86,8 @@ def _grade(args: argparse.Namespace) -> int:
                    timeout=args.timeout, kernel_name=args.kernel, threads=args.threads)
     path: Path = args.path
     files = [p for p in (args.json, args.csv) if p is not None]
+    if args.stats is not None:  # the page and its chart are new files too
+        files += [args.stats, args.stats.with_suffix(".png")]
     try:
         if path.is_dir():
             paths = grade.find_submissions(path)
@@ -94,7 +105,10 @@ def _grade(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if path.is_dir():
         progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-        reports = grade.grade_many(paths, progress=progress, executed_dir=args.executed, root=path, **options)
+        if args.jobs > 1:
+            reports = instructor.grade_folder_in_parallel(args, paths)
+        else:
+            reports = grade.grade_many(paths, progress=progress, executed_dir=args.executed, root=path, **options)
         for report in reports:
             print(grade.format_report(report), end="\n\n")
         graded = [r for r in reports if r.error is None]
@@ -114,6 +128,8 @@ def _grade(args: argparse.Namespace) -> int:
         single = True
     if not _write(grade, reports, args, single, root=path if path.is_dir() else None):
         return EXIT_BAD_INPUT
+    if args.stats:
+        instructor.write_stats(args, reports)
     if any(r.error is not None for r in reports):
         return EXIT_NOT_ALL_PASSED
     return EXIT_OK if all(r.exit_code == 0 for r in reports) else EXIT_NOT_ALL_PASSED
@@ -137,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
         return _grade(args)
+    if args.command in instructor.COMMANDS:
+        return instructor.run(args)
     return EXIT_BAD_INPUT  # pragma: no cover - argparse only accepts known commands
 
 
