@@ -18,7 +18,9 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 import re
+import traceback
 from typing import Any
 
 import numpy as np
@@ -144,8 +146,10 @@ def _build(exercise: str, name: str, function: Any, *args: Any) -> Any:
         problem = _shape_in_error(cause)
         if problem:
             fail(exercise, *problem)
-        if isinstance(cause, TypeError) and "argument" in str(cause) and f"{name}(" in str(cause):
-            fail(exercise, f"{name} does not take the optimizer it is given: {cause}.",
+        frames = traceback.extract_tb(cause.__traceback__) if cause is not None else []
+        never_entered = bool(frames) and os.path.basename(frames[-1].filename) == "_core.py"
+        if isinstance(cause, TypeError) and never_entered:  # the call itself did not fit
+            fail(exercise, f"{name} cannot be called with an optimizer.",
                  f"Define it with one argument, the optimizer: def {name}(optimizer=\"adam\").")
         raise
 
