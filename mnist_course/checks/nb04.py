@@ -703,7 +703,7 @@ def exercise_4_6(learning_rates: Any, sweep_histories: Any, sweep_accuracies: An
     ``sweep_histories``), each run's last validation accuracy in ``sweep_accuracies``, plotted
     on ``ax`` with a logarithmic x axis and labelled axes.
 
-    Accepts lists, tuples, arrays or a pandas Series, a line or a scatter plot (fractions or
+    Accepts lists, tuples, arrays or lists of tensors, a line or a scatter plot (fractions or
     percentages on the y axis; the rates on a log axis, or their log10 on a linear one),
     ``ax`` as Axes or Figure. Rejects accuracies that are not the runs' last validation
     accuracies (losses, training or test accuracies, the first or the best epoch), runs at
