@@ -70,12 +70,48 @@ class DataError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a data set was read from: ``str()`` gives the full path, ``short`` a few words.
+
+    Example:
+        >>> source = Source(Path("/data/mnist.npz"), "the environment variable MNIST_COURSE_DATA")
+        >>> str(source), source.short
+        ('/data/mnist.npz (found through the environment variable MNIST_COURSE_DATA)', 'MNIST_COURSE_DATA')
+    """
+
+    location: Path
+    how: str
+
+    def __str__(self) -> str:
+        return f"{self.location} (found through {self.how})"
+
+    @property
+    def short(self) -> str:
+        """A few words for the setup line: "MNIST_COURSE_DATA", "Keras cache", "downloaded"..."""
+        if self.how.startswith("the environment variable "):
+            return self.how.removeprefix("the environment variable ")
+        return _SHORT_SOURCES.get(self.how, self.how)
+
+
+_SHORT_SOURCES = {
+    "the path passed in": "your path",
+    "Keras's cache": "Keras cache",
+    "a download through Keras": "downloaded",
+    "Debian's dataset-fashion-mnist package": "Debian package",
+}
+
+
+@dataclass(frozen=True)
 class CourseData:
-    """The arrays a notebook works with and a sentence saying where they came from."""
+    """The arrays a notebook works with and where they came from.
+
+    ``source`` is a sentence with the full path; ``origin`` says it in a few words.
+    """
 
     train: Split
     test: Split
     source: str
+    origin: str = ""
 
 
 def keras_cache_dir() -> Path:
@@ -126,14 +162,14 @@ def load_mnist(path: str | os.PathLike | None = None) -> Dataset:
     return _load_mnist_with_source(path)[0]
 
 
-def _load_mnist_with_source(path: str | os.PathLike | None) -> tuple[Dataset, str]:
+def _load_mnist_with_source(path: str | os.PathLike | None) -> tuple[Dataset, Source]:
     file, how = find_mnist(path)
     if file is None:
         file = _download("mnist")
         how = "a download through Keras"
     arrays = _read_npz(file, "MNIST")
     _validate(arrays, file, "MNIST")
-    return _as_dataset(arrays), f"{file} (found through {how})"
+    return _as_dataset(arrays), Source(file, how)
 
 
 def _download(name: str) -> Path:
@@ -283,7 +319,7 @@ def find_fashion_mnist(path: str | os.PathLike | None = None) -> tuple[Path | No
     return None, "a download through Keras"
 
 
-def _load_fashion_with_source(path: str | os.PathLike | None) -> tuple[Dataset, str]:
+def _load_fashion_with_source(path: str | os.PathLike | None) -> tuple[Dataset, Source]:
     location, how = find_fashion_mnist(path)
     if location is None:
         location = _download("fashion_mnist")
@@ -293,7 +329,7 @@ def _load_fashion_with_source(path: str | os.PathLike | None) -> tuple[Dataset, 
     else:
         arrays = _read_npz(location, "Fashion-MNIST")
     _validate(arrays, location, "Fashion-MNIST")
-    return _as_dataset(arrays), f"{location} (found through {how})"
+    return _as_dataset(arrays), Source(location, how)
 
 
 def read_idx(file: str | os.PathLike) -> np.ndarray:
@@ -393,7 +429,17 @@ def _course_data_cached(dataset: str, _mnist_var: str, _fashion_var: str, _cache
         x_test, y_test = stratified_subset(x_test, y_test, mode.FAST_FRACTION)
     for array in (x_train, y_train, x_test, y_test):
         array.flags.writeable = False  # shared by the notebook and the checks
-    return CourseData((x_train, y_train), (x_test, y_test), source)
+    return CourseData((x_train, y_train), (x_test, y_test), str(source), source.short)
+
+
+def describe_source(dataset: str = "mnist") -> str:
+    """The full path of the file the course reads for *dataset*, and how it was found.
+
+    Example:
+        >>> describe_source()   # doctest: +SKIP
+        '/home/me/.keras/datasets/mnist.npz (found through Keras's cache)'
+    """
+    return course_data(dataset).source
 
 
 def main() -> int:

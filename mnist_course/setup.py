@@ -38,13 +38,17 @@ def set_seed(seed: int = DEFAULT_SEED) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def setup_notebook(seed: int = DEFAULT_SEED, dataset: str = "mnist") -> data.Dataset:
+def setup_notebook(seed: int = DEFAULT_SEED, dataset: str = "mnist", *,
+                   verbose: bool = False) -> data.Dataset:
     """Prepare a notebook and return its data as ``(x_train, y_train), (x_test, y_test)``.
 
     Seeds every random generator, sets the course's plot defaults, hides TensorFlow's
     start-up log lines, loads the data (a stratified sample in fast mode), and prints one
-    line saying which file was loaded and whether fast mode is on. ``dataset`` is
-    ``"mnist"`` or ``"fashion"``. The arrays are yours to change: they are copies.
+    short line: the data set, its size, where it came from in a few words, the seed and
+    whether fast mode is on. ``verbose=True`` adds the data file's full path and what fast
+    mode changes (``mnist_course.data.describe_source()`` also gives the path).
+    ``dataset`` is ``"mnist"`` or ``"fashion"``. The arrays are yours to change: they are
+    copies.
 
     Example:
         >>> (x_train, y_train), (x_test, y_test) = setup_notebook()   # doctest: +SKIP
@@ -57,11 +61,21 @@ def setup_notebook(seed: int = DEFAULT_SEED, dataset: str = "mnist") -> data.Dat
     course = data.course_data(dataset)
     title = "MNIST" if dataset == "mnist" else "Fashion-MNIST"
     (x_train, y_train), (x_test, y_test) = course.train, course.test
-    print(
-        f"{title} from {course.source}: {len(x_train):,} training and {len(x_test):,} test "
-        f"images. {mode.describe()} Seed {seed}."
-    )
+    print(setup_line(title, len(x_train), len(x_test), course.origin, seed, mode.is_fast_mode()))
+    if verbose:
+        print(f"Data file: {course.source}\n{mode.describe()}")
     return (x_train.copy(), y_train.copy()), (x_test.copy(), y_test.copy())
+
+
+def setup_line(title: str, n_train: int, n_test: int, origin: str, seed: int, fast: bool) -> str:
+    """The line ``setup_notebook()`` prints; short enough for one line of a notebook column.
+
+    Example:
+        >>> setup_line("MNIST", 60000, 10000, "Keras cache", 42, fast=False)
+        'MNIST: 60,000 training, 10,000 test images (Keras cache); seed 42'
+    """
+    line = f"{title}: {n_train:,} training, {n_test:,} test images ({origin}); seed {seed}"
+    return line + ("; fast mode" if fast else "")
 
 
 def _quiet_logs() -> None:

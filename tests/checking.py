@@ -33,3 +33,13 @@ def fake_history(model, logs: dict, steps: int):
     history.history = {key: list(values) for key, values in logs.items()}
     history.params = {"verbose": 0, "epochs": len(logs["loss"]), "steps": steps}
     return history
+
+
+def correct_variants(variants):
+    """Parametrize a test over ``[(id, make_args), ...]``: the argument is ``make``."""
+    return pytest.mark.parametrize("make", [item[1] for item in variants], ids=[item[0] for item in variants])
+
+
+def wrong_variants(variants):
+    """Parametrize a test over ``[(id, make_args, hint), ...]``: the arguments are ``make, hint``."""
+    return pytest.mark.parametrize("make, hint", [item[1:] for item in variants], ids=[item[0] for item in variants])

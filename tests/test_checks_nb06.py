@@ -6,6 +6,8 @@ are random mistakes, and many 4s are taken for 9s, so the largest mistake is kno
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.metrics import classification_report, confusion_matrix, precision_recall_fscore_support
@@ -13,7 +15,7 @@ from sklearn.metrics import classification_report, confusion_matrix, precision_r
 from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb06 as check
 
-from checking import fails, passes
+from checking import correct_variants, fails, passes, wrong_variants
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +217,57 @@ def test_both_directions_added_is_explained(y_true):
         predictions[np.flatnonzero(y_true == true)[:count]] = predicted
     fails(check.exercise_6_4, 7, 2, np.flatnonzero((y_true == 7) & (predictions == 2)), predictions,
           hint="one direction only")
+
+
+# 6.4, as simulated students: every container a student may use for the positions, and the
+# cell after the check (which reads them through np.arange(len(y_test))[pair_indices]).
+
+def _pair(y_true, y_pred):
+    matrix = confusion_matrix(y_true, y_pred)
+    np.fill_diagonal(matrix, 0)
+    row, column = np.unravel_index(matrix.argmax(), matrix.shape)
+    return int(row), int(column), (y_true == row) & (y_pred == column)
+
+
+CORRECT_6_4 = [
+    ("flatnonzero", lambda mask: np.flatnonzero(mask)),
+    ("boolean mask", lambda mask: mask),
+    ("np.where tuple", lambda mask: np.where(mask)),
+    ("np.where()[0]", lambda mask: np.where(mask)[0]),
+    ("np.argwhere column", lambda mask: np.argwhere(mask)),
+    ("a list of ints", lambda mask: [int(i) for i in np.flatnonzero(mask)]),
+    ("a list of bools", lambda mask: mask.tolist()),
+    ("reversed", lambda mask: np.flatnonzero(mask)[::-1]),
+    ("a tensor", lambda mask: __import__("keras").ops.convert_to_tensor(np.flatnonzero(mask))),
+]
+
+WRONG_6_4 = [
+    ("every image of true_digit", lambda y_true, y_pred, row, column: np.flatnonzero(y_true == row), "&"),
+    ("every image predicted as predicted_digit", lambda y_true, y_pred, row, column: np.flatnonzero(y_pred == column),
+     "&"),
+    ("the other direction", lambda y_true, y_pred, row, column: np.flatnonzero((y_true == column) & (y_pred == row)),
+     "other way round"),
+    ("or instead of and", lambda y_true, y_pred, row, column: np.flatnonzero((y_true == row) | (y_pred == column)),
+     "exactly the images"),
+    ("listed twice", lambda y_true, y_pred, row, column: np.tile(np.flatnonzero((y_true == row) & (y_pred == column)), 2),
+     "twice"),
+    ("a mask of the wrong length", lambda y_true, y_pred, row, column: ((y_true == row) & (y_pred == column))[:-1],
+     "one value per test image"),
+    ("the images themselves", lambda y_true, y_pred, row, column: np.zeros((3, 28, 28)), "flat list"),
+]
+
+
+@correct_variants(CORRECT_6_4)
+def test_6_4_correct_and_the_next_cell_reads_it(make, capsys, y_true, y_pred):
+    row, column, mask = _pair(y_true, y_pred)
+    answer = make(mask)
+    passes(capsys, check.exercise_6_4, row, column, answer, y_pred)
+    positions = np.ravel(np.arange(len(y_true))[answer])  # the notebook's cell after the check
+    assert np.array_equal(np.sort(positions), np.flatnonzero(mask))
+
+
+@wrong_variants(WRONG_6_4)
+def test_6_4_wrong(make, hint, y_true, y_pred):
+    row, column, mask = _pair(y_true, y_pred)
+    message = fails(check.exercise_6_4, row, column, make(y_true, y_pred, row, column), y_pred, hint=hint)
+    assert not re.search(rf"\b{int(mask.sum())}\b", message), "the message gives the count away"

@@ -63,8 +63,8 @@ def test_solution_follows_the_course_conventions(path):
     assert exercises == exercise_ids(notebook, CHECK_TAG), "every exercise has one check, in order"
     for exercise in exercises:
         assert exercise.split(".")[0] == str(number), f"exercise {exercise} is in notebook {number}"
-        assert re.search(rf"^### Exercise {re.escape(exercise)} – \S", text, re.M), (
-            f"exercise {exercise} needs a heading '### Exercise {exercise} – Title'")
+        assert re.search(rf"^### Exercise {re.escape(exercise)}: \S", text, re.M), (
+            f"exercise {exercise} needs a heading '### Exercise {exercise}: Title'")
         tagged = [(i, c) for i, c in enumerate(notebook.cells)
                   if f"exercise:{exercise}" in c.metadata.get("tags", [])]
         answers = [i for i, c in tagged if c.cell_type == "code" and BEGIN_MARKER in c.source]

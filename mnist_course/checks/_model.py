@@ -20,6 +20,7 @@ Example (needs Keras, so not run as a doctest):
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_course.checks._core import fail
+from mnist_course.checks._core import call_student, fail
 
 #: Loss names as Keras spells them, keyed by the name without underscores or case.
 _LOSSES = {
@@ -272,3 +273,78 @@ def accuracy_tolerance(count: int) -> float:
         0.00025
     """
     return 1.5 / count + 1e-4
+
+
+def dense_stack(info: ModelInfo) -> list[tuple[int, str]]:
+    """``(units, activation name)`` of each Dense layer, in order.
+
+    An activation written as a layer of its own (``Activation("relu")``, ``ReLU()``,
+    ``Softmax()``) right after a Dense layer is folded into it, so
+    ``Dense(32, activation="relu")`` and ``Dense(32)`` followed by ``ReLU()`` read the same.
+
+    Example (needs Keras, so not run as a doctest):
+
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32),
+                                  keras.layers.ReLU(), keras.layers.Dense(10, "softmax")])
+        dense_stack(read_model("3.2", "model", model))   # [(32, 'relu'), (10, 'softmax')]
+    """
+    stack: list[list] = []
+    for layer in info.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            stack.append([int(layer.units), activation_name(layer)])
+        elif kind in ("Activation", "ReLU", "Softmax") and stack and stack[-1][1] == "linear":
+            stack[-1][1] = activation_name(layer)
+    return [(units, activation) for units, activation in stack]
+
+
+def accuracy_bar(bars: tuple[float, float]) -> tuple[float, str]:
+    """The test accuracy a trained model must reach in this mode, and words naming the mode.
+
+    ``bars`` is ``(full mode, fast mode)``: in fast mode a model sees a tenth of the data for
+    at most two epochs, so it is held to a lower floor.
+
+    Example:
+        >>> accuracy_bar((0.98, 0.75))   # doctest: +SKIP
+        (0.75, 'in fast mode')
+    """
+    from mnist_course import mode
+
+    return (bars[1], "in fast mode") if mode.is_fast_mode() else (bars[0], "on the full data")
+
+
+def call_builder(exercise: str, name: str, build: Any) -> Any:
+    """Call a student's model builder (``def build_mlp(): ... return model``) twice, without
+    arguments, through :func:`~mnist_course.checks._core.call_student`; return the first model.
+
+    Fails with a hint when ``build`` is a model instead of a function, needs arguments,
+    returns None, or returns the same model at every call; its stub is "not attempted".
+
+    Example (needs Keras, so not run as a doctest):
+
+        model = call_builder("3.2", "build_classic_mlp", build_classic_mlp)
+    """
+    __tracebackhide__ = True
+    import keras
+
+    if isinstance(build, keras.Model) or not callable(build):
+        fail(exercise, f"{name} is a {type(build).__name__}, not a function.",
+             f"Define it with def {name}(): ..., ending in return model.")
+    try:
+        parameters = inspect.signature(build).parameters.values()
+    except (TypeError, ValueError):  # a builtin or an odd callable: just call it
+        parameters = []
+    needed = [p.name for p in parameters if p.default is p.empty
+              and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if needed:
+        fail(exercise, f"{name}() needs arguments ({', '.join(needed)}), but it is called without any.",
+             "Write every setting into the function as a number, so it needs no arguments.")
+    hint = "Read the error and the line of your function it points to."
+    model = call_student(exercise, name, build, hint=hint)
+    if model is None:
+        fail(exercise, f"{name}() returns None.", "End the function with return model.")
+    again = call_student(exercise, name, build, hint=hint)
+    if model is again:
+        fail(exercise, f"{name}() returns the same model at every call.",
+             "Build, compile and return a new model inside the function.")
+    return model

@@ -257,7 +257,9 @@ def exercise_6_4(true_digit: Any, predicted_digit: Any, pair_indices: Any, y_pre
 
     ``true_digit`` is its row, ``predicted_digit`` its column (any cell tied for the largest
     count is accepted). ``pair_indices`` holds the positions in the test set of the images with
-    that true label and that prediction, in any order, as integers or a boolean mask. Rejects
+    that true label and that prediction, in any order, as integers (a list, an array, a tensor,
+    the tuple ``np.where`` returns, the column of ``np.argwhere``) or a boolean mask; the cell
+    after the check reads all of them through ``np.arange(len(y_test))[pair_indices]``. Rejects
     a diagonal cell, row and column swapped, both directions added together, a flat argmax
     index, and indices selected by only one of the two conditions.
     """
@@ -289,7 +291,11 @@ def exercise_6_4(true_digit: Any, predicted_digit: Any, pair_indices: Any, y_pre
              "Copy the matrix, set its diagonal to 0, and find the position of its largest entry.")
 
     wanted = np.flatnonzero((y_true == true_digit) & (y_pred == predicted_digit))
+    if isinstance(pair_indices, tuple) and len(pair_indices) == 1:  # what np.where returns
+        pair_indices = pair_indices[0]
     indices = to_array("6.4", "pair_indices", pair_indices)
+    if indices.ndim == 2 and indices.shape[1] == 1:  # the column np.argwhere returns
+        indices = indices[:, 0]
     if indices.dtype == bool:
         if indices.shape != y_true.shape:
             fail("6.4", f"the mask pair_indices has shape {indices.shape}, not one value per test image.",

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._core import close, fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._model import accuracy_key, read_model
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 
 from mnist_course.checks._core import summary_for
@@ -33,6 +34,11 @@ NUM_CLASSES = 10
 FASHION_BARS = (0.70, 0.85)
 #: Below this a model is no better than guessing, whatever the mode.
 CHANCE_BAR = 0.25
+#: The MNIST network's settings, which 7.1 repeats on Fashion-MNIST.
+LEARNING_RATE = 0.001
+BATCH_SIZE = 32
+NUM_EPOCHS = 3
+VALIDATION_SPLIT = 0.1
 
 
 def _fashion():
@@ -59,6 +65,11 @@ def _require_model(exercise: str, name: str, value: Any) -> None:
 def _predict(exercise: str, name: str, model: Any, inputs: np.ndarray) -> np.ndarray:
     """Run ``model`` on ``inputs``; fail with a hint when the shapes do not fit."""
     __tracebackhide__ = True
+    expected = read_model(exercise, name, model).input_shape
+    if expected is not None and (len(expected) != inputs.ndim - 1 or any(
+            size is not None and int(size) != given for size, given in zip(expected, inputs.shape[1:]))):
+        fail(exercise, f"{name} takes inputs of shape {tuple(expected)} per image, not {tuple(inputs.shape[1:])}.",
+             "Prepare the images exactly as the model's training images were prepared.")
     try:
         outputs = np.asarray(model.predict(inputs, batch_size=256, verbose=0))
     except Exception as error:  # Keras raises ValueError and others for a wrong input shape
@@ -92,14 +103,52 @@ def _affine_match(given: np.ndarray, reference: np.ndarray) -> bool:
     return bool(spread > 0 and np.abs(residual).max() <= 1e-3 * spread)
 
 
+def _check_fashion_run(model: Any) -> None:
+    """Fail unless the model was compiled and trained with the MNIST network's settings.
+
+    The run is read from ``model.history``, the History of the model's last ``fit``; a model
+    without one (loaded from a file) is judged on its accuracy alone.
+    """
+    __tracebackhide__ = True
+    import math
+
+    info = read_model("7.1", "fashion_model", model)
+    if info.compiled and (info.optimizer != "adam" or not close(info.learning_rate, LEARNING_RATE, rtol=1e-5)):
+        fail("7.1", f"fashion_model is compiled with {info.optimizer or 'no optimizer'} "
+                    f"(learning rate {info.learning_rate:g}), not as build_model does.",
+             "Build it with build_model(learning_rate), the same function as the MNIST network.")
+    history = getattr(model, "history", None)
+    logs = getattr(history, "history", None)
+    if not isinstance(logs, dict) or not logs.get("loss"):
+        return
+    (x_train, _), _ = _fashion()
+    if len(logs["loss"]) != mode.epochs(NUM_EPOCHS):
+        fail("7.1", f"the last fit of fashion_model ran {len(logs['loss'])} epochs.",
+             "Train a fresh build_model(...) once, with epochs=mode.epochs(num_epochs), as the "
+             "MNIST network was.")
+    if accuracy_key(logs, validation=True) is None:
+        fail("7.1", "fashion_model was trained without a validation split.",
+             "Pass validation_split=0.1 to fit, as for the MNIST network.")
+    steps = (getattr(history, "params", None) or {}).get("steps")
+    if steps is not None and steps != math.ceil(int(len(x_train) * (1 - VALIDATION_SPLIT)) / BATCH_SIZE):
+        fail("7.1", f"fit ran {steps} steps per epoch.",
+             "Use batch_size=batch_size and validation_split=0.1 on the Fashion training pictures, "
+             "as for the MNIST network.")
+
+
 def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
     """Exercise 7.1: a network trained on Fashion-MNIST, and the test images prepared for it.
 
     ``fashion_inputs_test`` must be the Fashion test images in the order of the labels, in any
-    shape the model takes ((n, 28, 28, 1), (n, 28, 28) or (n, 784)) and any global scaling (/255
-    or standardised with the training statistics). The model must reach the bar on them
-    (85 % in full mode, 70 % in fast mode). Rejects the MNIST or training images, an untrained
-    network or one trained on MNIST, and a History instead of a model.
+    shape the model takes ((n, 28, 28, 1), (n, 28, 28) or (n, 784)), float32 or float64, array
+    or list or tensor, scaled as a whole (/255 like ``prepare``, or standardised with the
+    training statistics if the model was trained so), never the raw 0..255 pixels. The model
+    must reach the bar on them
+    (85 % in full mode, 70 % in fast mode). The preparation and the settings are the MNIST
+    network's: pixels scaled to 0..1, Adam at 0.001, 3 epochs (capped in fast mode), batch 32,
+    validation split 0.1 (read from ``fashion_model.history`` when the model has one). Rejects
+    unscaled pixels, the MNIST or training images, other settings, an untrained network or one
+    trained on MNIST, and a History instead of a model.
     """
     __tracebackhide__ = True
     require_attempt("7.1", fashion_model=fashion_model, fashion_inputs_test=fashion_inputs_test)
@@ -121,9 +170,20 @@ def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
         fail("7.1", "fashion_inputs_test is not the Fashion test images, scaled as a whole.",
              "Prepare fashion_x_test exactly like the training images (same function), "
              "without shuffling or changing single images.")
+    pixels = x_test.reshape(len(x_test), -1).astype(np.float64)
+    flat = inputs.reshape(len(inputs), -1).astype(np.float64)
+    if np.allclose(flat, pixels, atol=0.5):
+        fail("7.1", "fashion_inputs_test holds the pixels from 0 to 255, not scaled.",
+             "Prepare the pictures like the MNIST network's: prepare(...) scales them to 0..1, "
+             "for training and for testing.")
+    _check_fashion_run(fashion_model)
     outputs = _predict("7.1", "fashion_model", fashion_model, inputs)
     accuracy = float(np.mean(outputs.argmax(-1) == y_test))
     bar = _fashion_bar()
+    if accuracy < bar and not np.allclose(flat, pixels / 255, atol=1e-3):
+        fail("7.1", "fashion_model does poorly on fashion_inputs_test, which is not scaled as "
+                    "prepare(...) scales the training pictures.",
+             "Prepare the test pictures exactly like the training pictures: the prepare function above.")
     if accuracy < CHANCE_BAR:
         fail("7.1", f"fashion_model gets {accuracy:.0%} of the Fashion test images right: no "
                     f"better than guessing.",
@@ -212,11 +272,16 @@ def exercise_7_3(model_path: Any, loaded_model: Any, fashion_model: Any) -> None
     """Exercise 7.3: the Fashion model saved to a ``.keras`` file and loaded back.
 
     ``model_path`` (a string or a Path) must end in ``.keras`` and exist; the model in that
-    file, and ``loaded_model``, must give the same predictions as ``fashion_model``. Rejects the
+    file, and ``loaded_model``, must give the same predictions as ``fashion_model``. Rejects
+    ``model_path = fashion_model.save(...)`` (which stores None), the
     old ``.h5`` name, a path never written, ``loaded_model`` being ``fashion_model`` itself, a
     copy of the architecture without the weights, and a file holding another model.
     """
     __tracebackhide__ = True
+    if model_path is None and loaded_model is not None:
+        fail("7.3", "model_path is None: save writes the file and returns None.",
+             "Store the file's path itself in model_path (a Path or a string ending in .keras), "
+             "then pass model_path to fashion_model.save.")
     require_attempt("7.3", model_path=model_path, loaded_model=loaded_model)
     _require_model("7.3", "fashion_model", fashion_model)
     if not isinstance(model_path, (str, os.PathLike)):
@@ -301,3 +366,164 @@ def exercise_7_4(own_inputs: Any, own_predictions: Any, pictures: Any, mnist_mod
              "Predict with the MNIST network (mnist_model), not the Fashion one, on own_inputs.")
     passed("7.4", "the pictures went through the same preparation as MNIST, and own_predictions "
                   "are the network's answers.")
+
+
+def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accuracy_gap: Any, wrong: Any,
+                 handwriting: Any, handwriting_labels: Any, mnist_model: Any) -> None:
+    """Exercise 7.5: the network on your own handwriting (the drawing pad's, or the font digits).
+
+    ``handwriting_predictions`` must be the digit ``mnist_model`` reads in each image of
+    ``handwriting`` (prepared like the training images), in any container; ``handwriting_accuracy``
+    the fraction of them equal to ``handwriting_labels``; ``accuracy_gap`` the model's accuracy on
+    the MNIST test set minus that fraction (within one test image); ``wrong`` the positions of
+    the images it got wrong (indices in any order, or a boolean mask). Rejects probabilities
+    instead of digits, predictions on unscaled pixels or copied labels, a percentage, the error
+    rate or a count instead of the accuracy, the test accuracy itself, the gap the wrong way
+    round or in percentage points, the positions of the right ones, positions counted from 1,
+    and digits instead of positions.
+    """
+    __tracebackhide__ = True
+    from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+    from mnist_course.checks._model import accuracy_tolerance, predicted_classes, read_model
+    from mnist_course.data import course_data
+
+    exercise, classes = "7.5", 10
+    require_attempt(exercise, handwriting_predictions=handwriting_predictions,
+                    handwriting_accuracy=handwriting_accuracy, accuracy_gap=accuracy_gap, wrong=wrong)
+    info = read_model(exercise, "mnist_model", mnist_model)
+    images = np.asarray(handwriting)
+    labels = np.asarray(handwriting_labels).astype(np.int64).ravel()
+    count = len(labels)
+    if count == 0 or images.ndim < 2 or images.shape[0] != count or images[0].size != 28 * 28:
+        fail(exercise, f"handwriting has shape {images.shape} and handwriting_labels {count} labels; "
+                       f"they should hold the same number of 28x28 images and digits.",
+             "Run the cell above the exercise again: it sets handwriting and handwriting_labels.")
+
+    shape = info.input_shape if info.input_shape and None not in info.input_shape else (28, 28, 1)
+
+    def read(pixels: np.ndarray) -> np.ndarray:
+        """The digits mnist_model reads in images of pixels already scaled as wanted."""
+        try:
+            return predicted_classes(mnist_model, pixels.astype("float32").reshape((len(pixels), *shape)))
+        except Exception as error:
+            fail(exercise, f"mnist_model could not read 28x28 images ({error.__class__.__name__}).",
+                 "Run the cells at the top of the notebook that build and train mnist_model again.")
+
+    reference = read(images / 255.0)
+    right = reference == labels
+    accuracy = float(right.mean())
+    x_test, y_test = course_data("mnist").test
+    test_accuracy = float(np.mean(read(x_test / 255.0) == y_test))
+
+    # handwriting_predictions: one digit per image, as the network reads it.
+    predictions = to_array(exercise, "handwriting_predictions", handwriting_predictions)
+    if predictions.shape == (count, classes):
+        fail(exercise, "handwriting_predictions holds ten probabilities per image.",
+             "Keep only the most likely digit of each image.")
+    if predictions.size != count or not np.all(np.mod(predictions, 1) == 0):
+        fail(exercise, f"handwriting_predictions has shape {predictions.shape}; it should hold one "
+                       f"digit for each of the {count} images.",
+             "Ask mnist_model about the prepared images, then keep the most likely digit of each.")
+    predictions = predictions.astype(np.int64).ravel()
+    if not np.array_equal(predictions, reference):
+        if np.array_equal(predictions, read(images.astype(np.float64))):
+            fail(exercise, "handwriting_predictions are what the network reads in pixels from 0 to 255.",
+                 "Prepare the images exactly like the training images (the notebook's prepare "
+                 "function) before asking mnist_model.")
+        if np.array_equal(predictions, labels):
+            fail(exercise, "handwriting_predictions are the digits you meant (handwriting_labels), "
+                           "not what the network reads.",
+                 "Ask mnist_model about the images in handwriting.")
+        fail(exercise, "handwriting_predictions are not what mnist_model reads in handwriting.",
+             "Use mnist_model (the MNIST network, not the Fashion one) on handwriting prepared like "
+             "the training images, keep the images in order, and take the most likely digit of each.")
+
+    # handwriting_accuracy: a fraction.
+    if not is_number(handwriting_accuracy):
+        fail(exercise, f"handwriting_accuracy is a {type(handwriting_accuracy).__name__}, not one number.",
+             "Give one fraction: the share of the images whose prediction equals the label.")
+    given = float(np.asarray(handwriting_accuracy))
+
+    def near(value: float, target: float, tolerance: float = 1e-6) -> bool:
+        return bool(np.isclose(value, target, rtol=1e-5, atol=tolerance))
+
+    if not near(given, accuracy):
+        if near(given, 100 * accuracy, 1e-4):
+            fail(exercise, "handwriting_accuracy looks like a percentage.",
+                 "Give a fraction between 0 and 1.")
+        if near(given, 1 - accuracy):
+            fail(exercise, "handwriting_accuracy is the share of images the network got wrong.",
+                 "The accuracy is the share it got right.")
+        if near(given, right.sum()) and count > 1:
+            fail(exercise, "handwriting_accuracy is a count of images, not a fraction.",
+                 "Divide by the number of images.")
+        if near(given, test_accuracy, accuracy_tolerance(len(y_test))):
+            fail(exercise, "handwriting_accuracy is the accuracy on the MNIST test set.",
+                 "Compare handwriting_predictions with handwriting_labels.")
+        fail(exercise, "handwriting_accuracy does not match handwriting_predictions and handwriting_labels.",
+             "The accuracy is the share of the images whose prediction equals the label.")
+
+    # accuracy_gap: the test accuracy minus yours, as fractions.
+    if not is_number(accuracy_gap):
+        fail(exercise, f"accuracy_gap is a {type(accuracy_gap).__name__}, not one number.",
+             "Give one number: a difference of two accuracies.")
+    gap = float(np.asarray(accuracy_gap))
+    one_image = accuracy_tolerance(len(y_test))  # evaluate() and argmax may differ by an image
+    expected_gap = test_accuracy - accuracy
+    if not near(gap, expected_gap, one_image):
+        if near(gap, -expected_gap, one_image) and abs(expected_gap) > one_image:
+            fail(exercise, "accuracy_gap has the wrong sign.",
+                 "Subtract in the order of the question: the test-set accuracy minus yours.")
+        if near(gap, 100 * expected_gap, 100 * one_image) and abs(expected_gap) > one_image:
+            fail(exercise, "accuracy_gap looks like percentage points.",
+                 "Subtract the two accuracies as fractions, like handwriting_accuracy.")
+        fail(exercise, "accuracy_gap is not the difference between the test-set accuracy and yours.",
+             "Use the accuracy of mnist_model on the MNIST test set (computed at the top of the notebook) "
+             "and handwriting_accuracy.")
+
+    def done() -> None:  # the pass line: the comparison in words, without the numbers
+        if accuracy < test_accuracy:
+            passed(exercise, "predictions, accuracy, gap and wrong images are right: the network does "
+                             "worse on these digits than on its test set. Look below at what it saw.")
+        else:
+            passed(exercise, "predictions, accuracy, gap and wrong images are right: on these digits the "
+                             "network does at least as well as on its test set.")
+
+    # wrong: the positions of the images read wrong (or a boolean mask).
+    expected_wrong = np.flatnonzero(~right)
+    positions = to_array(exercise, "wrong", wrong).ravel()
+    if positions.dtype == bool:
+        if positions.shape == (count,) and np.array_equal(positions, ~right):
+            return done()
+        if positions.shape == (count,) and np.array_equal(positions, right):
+            fail(exercise, "wrong marks the images the network read right.", "Mark the ones it got wrong.")
+        fail(exercise, "wrong does not mark the images whose prediction differs from the label.",
+             "Compare handwriting_predictions with handwriting_labels, image by image.")
+    if positions.size and not np.all(np.mod(positions, 1) == 0):
+        fail(exercise, "wrong holds numbers that are not whole.",
+             "Give positions: 0 for the first image, 1 for the next...")
+    positions = positions.astype(np.int64)
+    if positions.shape == (count,) and set(np.unique(positions)) <= {0, 1} and \
+            np.array_equal(positions, (~right).astype(np.int64)):
+        return done()
+    if len(positions) == len(expected_wrong) and np.array_equal(np.sort(positions), expected_wrong):
+        return done()
+    if expected_wrong.size and np.array_equal(np.sort(positions), expected_wrong + 1):
+        fail(exercise, "wrong counts positions from 1.",
+             "Python counts from 0: the first image is at position 0.")
+    if np.array_equal(np.sort(positions), np.flatnonzero(right)) and right.any():
+        fail(exercise, "wrong lists the images the network read right.", "List the ones it got wrong.")
+    wrong_digits = (np.sort(labels[~right]), np.sort(reference[~right]))
+    if expected_wrong.size and any(np.array_equal(np.sort(positions), digits) for digits in wrong_digits):
+        fail(exercise, "wrong holds digits, not positions of images.",
+             "Give the position of each image in handwriting (0 for the first), not what it shows.")
+    if len(positions) != len(set(positions.tolist())):
+        fail(exercise, "wrong names some images more than once.",
+             "List each image the network got wrong once.")
+    if positions.size == 0:
+        fail(exercise, "wrong is empty, but the network read some images wrong.",
+             "Compare handwriting_predictions with handwriting_labels, image by image.")
+    fail(exercise, "wrong does not list exactly the images whose prediction differs from the label.",
+         "Compare handwriting_predictions with handwriting_labels, image by image, and keep the positions "
+         "where they differ.")
+
