@@ -21,6 +21,20 @@ def fails(call, *args, hint):
     return str(caught.value)
 
 
+def fake_history(model, logs: dict, steps: int):
+    """A History as fit would return it, for checks that fail before they look at numbers.
+
+    Builds no training run: ``logs`` are the per-epoch values, ``steps`` the steps per epoch.
+    """
+    import keras
+
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.history = {key: list(values) for key, values in logs.items()}
+    history.params = {"verbose": 0, "epochs": len(logs["loss"]), "steps": steps}
+    return history
+
+
 def correct_variants(variants):
     """Parametrize a test over ``[(id, make_args), ...]``: the argument is ``make``."""
     return pytest.mark.parametrize("make", [item[1] for item in variants], ids=[item[0] for item in variants])

@@ -2,9 +2,11 @@
 
 Each compares the student's answer with what the notebook's own data give (the fast-mode
 sample when fast mode is on), so the same check works in both modes. Checks of trained
-models read the model from the ``History`` that ``fit`` returned (``history.model``) and
-measure its test accuracy themselves; in full mode they hold it to the notebook's bar, in
-fast mode to a lower floor that a model which learned anything clears.
+models read the model from the ``History`` that ``fit`` returned (``history.model``) through
+:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add`` and
+functional models, and losses, optimizers and metrics given as strings or objects, are all
+read alike; they measure the test accuracy themselves, and in full mode hold it to the
+notebook's bar, in fast mode to a lower floor that a model which learned anything clears.
 
 Example:
     >>> from mnist_course.checks import nb04 as check              # doctest: +SKIP
@@ -20,11 +22,12 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
-from mnist_course.checks._keras import activation_name, as_accuracy, history_parts
+from mnist_course.checks._core import fail, is_number, passed, require_attempt, summary_for, to_array
+from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss,
+                                        check_reported_accuracy, check_steps, history_parts,
+                                        softmax_body, trained_model)
+from mnist_course.checks._model import ModelInfo, accuracy_key, activation_name, model_accuracy
 from mnist_course.data import course_data
-
-from mnist_course.checks._core import summary_for
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
 summary = summary_for(__name__)
@@ -40,6 +43,8 @@ FAST_FLOOR = {"4.2": 0.30, "4.4": 0.85, "4.5": 0.85, "4.6": 0.50}
 SWEEP_FULL_FLOOR = 0.90
 #: The hidden layers of the notebook's network: three Dense layers of 128 ReLU units.
 HIDDEN_UNITS = (128, 128, 128)
+#: The share of the training images that ``validation_split`` holds out in 4.4 to 4.6.
+VALIDATION_SPLIT = 0.3
 
 
 # --------------------------------------------------------------------------- helpers
@@ -59,66 +64,74 @@ def _flat(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float64)
 
 
-def _dense_layers(model) -> list:
-    return [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+def _hidden(body: list) -> list[tuple[int, str]]:
+    return [(layer.units, activation_name(layer)) for layer in body if type(layer).__name__ == "Dense"]
 
 
-def _check_mlp(exercise: str, model, *, extras_allowed: bool) -> None:
+def _check_mlp(exercise: str, info: ModelInfo, *, extras_allowed: bool) -> list:
     """A 784-input MLP ending in Dense(10, softmax); with ``extras_allowed=False`` exactly
-    the notebook's three hidden Dense(128, relu) layers and nothing else."""
+    the notebook's three hidden Dense(128, relu) layers and nothing else. Returns the
+    layers before the output."""
     __tracebackhide__ = True
-    input_shape = tuple(model.inputs[0].shape)[1:] if getattr(model, "inputs", None) else None
-    if input_shape != (784,):
-        fail(exercise, f"the model's input shape is {input_shape}, not (784,).",
+    if info.input_shape is None:
+        fail(exercise, "the model does not know its input size.",
              "Start the network with keras.Input(shape=(784,)) and feed it flat images.")
-    dense = _dense_layers(model)
-    if not dense or dense[-1].units != 10 or activation_name(dense[-1]) != "softmax":
+    if tuple(info.input_shape) != (784,):
+        fail(exercise, f"the model's input shape is {tuple(info.input_shape)}, not (784,).",
+             "Start the network with keras.Input(shape=(784,)) and feed it flat images.")
+    body = softmax_body(info)
+    if body is None:
         fail(exercise, "the last layer is not a Dense layer of 10 units with softmax.",
              "The output layer gives one probability per digit: Dense(10, activation='softmax').")
     if extras_allowed:
-        return
-    hidden = [(layer.units, activation_name(layer)) for layer in dense[:-1]]
-    if hidden != [(units, "relu") for units in HIDDEN_UNITS]:
-        fail(exercise, f"the hidden layers are {hidden or 'missing'}.",
-             "Use the notebook's network: three Dense(128, activation='relu') layers, then "
-             "Dense(10, activation='softmax').")
-    others = [type(layer).__name__ for layer in model.layers if type(layer).__name__ != "Dense"]
+        return body
+    others = [type(layer).__name__ for layer in body if type(layer).__name__ != "Dense"]
     if others:
         fail(exercise, f"the model has extra layers: {', '.join(others)}.",
-             "Keep the plain network here; improvements come in the 'Beat this' exercise.")
+             "Keep the plain network here: three Dense(128, activation='relu') layers, then "
+             "Dense(10, activation='softmax'); improvements come in the 'Beat this' exercise.")
+    hidden = _hidden(body)
+    if hidden != [(units, "relu") for units in HIDDEN_UNITS]:
+        described = ", ".join(f"Dense({units}, {name})" for units, name in hidden) or "none"
+        fail(exercise, f"the hidden layers are: {described}.",
+             "Use the notebook's network: three Dense(128, activation='relu') layers, then "
+             "Dense(10, activation='softmax').")
+    return body
 
 
-def _optimizer(model) -> tuple[str, dict]:
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return "none", {}
-    config = optimizer.get_config()
-    config["learning_rate"] = float(np.asarray(optimizer.learning_rate))
-    return type(optimizer).__name__, config
-
-
-def _measured_accuracy(exercise: str, model, x_test_input: Any, y_test: np.ndarray) -> float:
-    """The model's accuracy on the inputs the student prepared for the test set."""
+def _test_inputs(exercise: str, x_test_input: Any, count: int) -> np.ndarray:
+    """The test images the student prepared, as float32 (n, 784)."""
     __tracebackhide__ = True
     inputs = to_array(exercise, "x_test_std", x_test_input).astype(np.float32)
-    if inputs.shape != (len(y_test), 784):
-        fail(exercise, f"x_test_std has shape {inputs.shape}, expected {(len(y_test), 784)}.",
+    if inputs.shape != (count, 784):
+        fail(exercise, f"x_test_std has shape {inputs.shape}, expected {(count, 784)}.",
              "Pass the standardised test images from exercise 4.3.")
-    probabilities = np.asarray(model.predict(inputs, verbose=0, batch_size=1000))
-    return float(np.mean(probabilities.argmax(-1) == y_test))
+    return inputs
 
 
-def _check_reported(exercise: str, name: str, reported: float, measured: float) -> None:
-    __tracebackhide__ = True
-    if abs(reported - measured) > 0.003:
-        fail(exercise, f"{name} ({reported:.2%}) is not what this model gets on x_test_std "
-                       f"({measured:.2%}).",
-             "Evaluate the trained model on the standardised test set and keep the accuracy: "
-             "_, accuracy = model.evaluate(x_test_std, y_test_onehot).")
+def _validation_split_steps(count: int, batch_size: int = 32) -> int:
+    """Steps per epoch of ``fit(..., validation_split=0.3)`` on ``count`` images."""
+    return math.ceil(int(count * (1 - VALIDATION_SPLIT)) / batch_size)
 
 
-def _finite_losses(logs: dict) -> bool:
-    return bool(np.all(np.isfinite(np.asarray(logs["loss"], dtype=float))))
+def _is_plain_sgd(info: ModelInfo) -> bool:
+    return info.optimizer == "sgd" and info.momentum == 0 and not info.nesterov
+
+
+def _is_baseline_optimizer(info: ModelInfo) -> bool:
+    return (info.optimizer == "sgd" and math.isclose(info.learning_rate, 0.01, rel_tol=1e-4)
+            and math.isclose(info.momentum, 0.9, rel_tol=1e-4) and info.nesterov)
+
+
+def _as_bool(value: Any) -> bool | None:
+    """``value`` as a bool if it is one (Python, NumPy, a 0-d array or tensor); else None."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.ndarray) and value.dtype == bool and value.size == 1:
+        return bool(value.ravel()[0])
+    return None
 
 
 # --------------------------------------------------------------------------- 4.1
@@ -128,13 +141,18 @@ def exercise_4_1(history: Any, chance_loss: Any, diverged: Any) -> None:
     """Exercise 4.1: ``chance_loss`` is the cross-entropy of a uniform guess, ln(10), and
     ``diverged`` says (True/False) whether the run in ``history`` ended with a NaN loss.
 
-    Accepts ``np.log(10)``, ``-np.log(0.1)``, ``math.log(10)``; ``diverged`` as a Python or
-    NumPy bool computed any way. Rejects the base-10 or base-2 logarithm, the probability
-    0.1, a negative sign, and the comparison ``loss == np.nan`` (always False).
+    Accepts ``np.log(10)``, ``-np.log(0.1)``, ``math.log(10)``, a tensor or a one-element
+    array; ``diverged`` as a Python, NumPy or tensor bool computed any way. Rejects the
+    base-10 or base-2 logarithm, the probability 0.1, a negative sign, the loss the network
+    started from, and the comparison ``loss == np.nan`` (always False).
     """
     __tracebackhide__ = True
     require_attempt("4.1", chance_loss=chance_loss, diverged=diverged)
     _, logs, _ = history_parts("4.1", history, "history_raw")
+    if hasattr(chance_loss, "numpy") and callable(chance_loss.numpy):
+        chance_loss = chance_loss.numpy()
+    if isinstance(chance_loss, (list, tuple, np.ndarray)) and np.size(chance_loss) == 1:
+        chance_loss = np.ravel(chance_loss)[0]
     if not is_number(chance_loss):
         fail("4.1", "chance_loss is not a single number.",
              "The loss of one prediction that gives each of the 10 digits the same probability.")
@@ -145,8 +163,8 @@ def exercise_4_1(history: Any, chance_loss: Any, diverged: Any) -> None:
     elif math.isclose(value, 1.0, rel_tol=1e-4) or math.isclose(value, math.log2(10), rel_tol=1e-4):
         fail("4.1", "chance_loss uses a logarithm of another base.",
              "Cross-entropy uses the natural logarithm: np.log, not np.log10 or np.log2.")
-    elif math.isclose(value, 0.1, rel_tol=1e-4):
-        fail("4.1", "chance_loss is the probability of each digit, not the loss.",
+    elif math.isclose(value, 0.1, rel_tol=1e-4) or math.isclose(value, 0.9, rel_tol=1e-4):
+        fail("4.1", "chance_loss is a probability, not the loss.",
              "The loss of a prediction is minus the logarithm of the probability it gave the "
              "right digit.")
     elif math.isclose(value, -expected, rel_tol=1e-4):
@@ -156,17 +174,18 @@ def exercise_4_1(history: Any, chance_loss: Any, diverged: Any) -> None:
         fail("4.1", "chance_loss is not the loss of a uniform guess.",
              "A model that gives all 10 digits the same probability gives the right one 1/10: "
              "its loss is minus the natural logarithm of that.")
-    if not isinstance(diverged, (bool, np.bool_)):
+    verdict = _as_bool(diverged)
+    if verdict is None:
         fail("4.1", f"diverged is a {type(diverged).__name__}, not True or False.",
              "Use a comparison or np.isnan(...), which give a bool.")
     last_loss = float(logs["loss"][-1])
     truly_diverged = not math.isfinite(last_loss)
-    if bool(diverged) != truly_diverged:
+    if verdict != truly_diverged:
         if truly_diverged:
             fail("4.1", "diverged is False, but the run's last loss is NaN.",
                  "NaN is not equal to anything, itself included, so `loss == np.nan` is always "
                  "False. Test with np.isnan(...) or math.isnan(...).")
-        fail("4.1", f"diverged is True, but the last loss is a finite number ({last_loss:.3g}).",
+        fail("4.1", "diverged is True, but the last loss is a finite number.",
              "Look at the last entry of history.history['loss'] and test it with np.isnan.")
     passed("4.1", "ln(10) is the loss of a uniform guess, and you recognised the NaN."
            if truly_diverged else "ln(10) is the loss of a uniform guess; this run did not diverge.")
@@ -179,49 +198,55 @@ def exercise_4_2(history_small_lr: Any) -> None:
     """Exercise 4.2: the notebook's network trained on raw pixels with plain SGD at a smaller
     learning rate than 0.01, batch 32, 5 epochs, without diverging.
 
-    Accepts any rate below 0.01 at which the network learns (built with ``build_mlp`` or by
-    hand); rejects the same or a larger rate, momentum (change one thing at a time), a run
-    that still diverges, a rate so small the network barely learns, and another batch size.
+    Accepts any rate below 0.01 at which the network learns (built with ``build_mlp``, by
+    hand, with the functional API). Rejects the same or a larger rate, momentum or another
+    optimizer (change one thing at a time), a run that still diverges, a rate so small the
+    network barely learns, another batch size or epoch count, and training on scaled or
+    standardised pixels instead of the raw ones.
     """
     __tracebackhide__ = True
     require_attempt("4.2", history_small_lr=history_small_lr)
-    model, logs, params = history_parts("4.2", history_small_lr, "history_small_lr")
-    _check_mlp("4.2", model, extras_allowed=False)
-    name, config = _optimizer(model)
-    if name != "SGD":
-        fail("4.2", f"the optimizer is {name}, not SGD.",
+    info, model, logs, params = trained_model("4.2", history_small_lr, "history_small_lr")
+    _check_mlp("4.2", info, extras_allowed=False)
+    check_loss("4.2", info)
+    if info.optimizer != "sgd":
+        fail("4.2", f"the optimizer is {info.optimizer}, not SGD.",
              "Keep plain SGD and change only its learning rate: build_mlp(learning_rate=...).")
-    rate = config["learning_rate"]
+    rate = info.learning_rate
+    if math.isnan(rate):
+        fail("4.2", "the learning rate is a schedule, not one number.",
+             "Give SGD one learning rate, smaller than 0.01.")
     if rate >= 0.01 * (1 - 1e-6):
         fail("4.2", f"the learning rate is {rate:g}, not smaller than 0.01.",
              "The point is to try a smaller rate than the one that diverged.")
-    if config.get("momentum", 0):
+    if not _is_plain_sgd(info):
         fail("4.2", "this SGD uses momentum.",
              "Change one thing at a time: plain SGD with a smaller learning rate.")
-    if not _finite_losses(logs):
-        fail("4.2", f"at learning rate {rate:g} the loss still becomes NaN.",
-             "The run still diverges: try a rate ten times smaller.")
+    check_finite("4.2", "this run", logs, "The run still diverges: try a rate ten times smaller.")
     (x_train, _), (x_test, y_test) = _reference()
-    if len(logs["loss"]) != mode.epochs(5):
-        count = len(logs["loss"])
-        fail("4.2", f"the run has {count} epoch{'s' if count != 1 else ''}.",
-             "Train for num_epochs = 5 through mode.epochs(num_epochs), like the run above.")
-    if params.get("steps") not in (None, math.ceil(len(x_train) / 32)):
-        fail("4.2", f"each epoch took {params.get('steps')} steps.",
-             "Keep batch_size = 32 and all the raw training images, like the run above, so "
-             "that only the learning rate differs.")
-    probabilities = np.asarray(model.predict(_flat(x_test).astype(np.float32), verbose=0,
-                                             batch_size=1000))
-    accuracy = float(np.mean(probabilities.argmax(-1) == y_test))
+    check_epochs("4.2", "the run", logs, mode.epochs(5),
+                 "Train for num_epochs = 5 through mode.epochs(num_epochs), like the run above.")
+    check_steps("4.2", "the run", params, math.ceil(len(x_train) / 32),
+                "Keep batch_size = 32 and all the raw training images, like the run above, so "
+                "that only the learning rate differs.")
+    raw = _flat(x_test).astype(np.float32)
+    accuracy = model_accuracy(model, raw, y_test)
+    scaled = max(model_accuracy(model, raw / 255, y_test),
+                 model_accuracy(model, (raw - raw.mean()) / raw.std(), y_test))
+    first, last = float(logs["loss"][0]), float(logs["loss"][-1])
+    # Raw pixels start far worse than guessing (a loss of dozens); scaled ones near ln(10).
+    if scaled > accuracy + 0.1 or (accuracy < FAST_FLOOR["4.2"] and first < 2 * math.log(10)):
+        fail("4.2", "this network was trained on scaled or standardised pixels.",
+             "This exercise keeps the raw pixels (x_train_flat, 0 to 255) and changes only the "
+             "learning rate; the inputs come next.")
     if accuracy < FAST_FLOOR["4.2"]:
-        first, last = float(logs["loss"][0]), float(logs["loss"][-1])
         if last > 0.5 * first:
-            fail("4.2", f"at learning rate {rate:g} the network reaches only {accuracy:.1%} on the "
-                        f"raw test images, and its loss hardly went down.",
+            fail("4.2", f"at learning rate {rate:g} the network learns hardly anything, and its "
+                        f"loss hardly went down.",
                  "The rate is so small that the weights hardly move in 5 epochs: try a larger "
                  "one (still below 0.01).")
-        fail("4.2", f"at learning rate {rate:g} the network reaches only {accuracy:.1%} on the "
-                    f"raw test images.",
+        fail("4.2", f"at learning rate {rate:g} the network learns hardly anything on the raw "
+                    f"test images.",
              "No NaN, but the run still went wrong: the first steps were so large that the "
              "network ended up answering about the same for every image. Try a rate ten times smaller.")
     passed("4.2", f"plain SGD at {rate:g} did not diverge and reaches {accuracy:.1%} on the raw "
@@ -407,8 +432,8 @@ def exercise_4_3(train_mean: Any, train_std: Any, x_train_std: Any, x_test_std: 
     if "other" in kinds:
         which = "x_train_std" if train_kind == "other" else "x_test_std"
         fail("4.3", f"{which} is not the images standardised with the training statistics.",
-             f"Compute {which} as (flat images - train_mean) / train_std, with train_mean and "
-             f"train_std from x_train_flat.")
+             "Subtract train_mean and divide by train_std, both computed from x_train_flat, "
+             "in that order.")
     varying = statistics["train"][1][1] > 0
     kind_mean = _check_statistic("train_mean", train_mean, *_pair(statistics, 0), varying)
     kind_std = _check_statistic("train_std", train_std, *_pair(statistics, 1), varying)
@@ -425,52 +450,60 @@ def _pair(statistics: dict, index: int) -> tuple[float, np.ndarray]:
     return global_stats[index], pixel_stats[index]
 
 
+
+
 # --------------------------------------------------------------------------- 4.4
+
+
+def _check_validation_run(exercise: str, name: str, logs: dict, params: dict, epochs: int) -> None:
+    """A run on the standardised training set with ``validation_split=0.3``, batch 32."""
+    __tracebackhide__ = True
+    if accuracy_key(logs, validation=True) is None:
+        fail(exercise, f"{name} has no validation results.",
+             "Pass validation_split=0.3 to fit (and an accuracy metric to compile).")
+    check_epochs(exercise, name, logs, mode.epochs(epochs),
+                 f"Train for num_epochs = {epochs} through mode.epochs(num_epochs).")
+    (x_train, _), _ = _reference()
+    check_steps(exercise, name, params, _validation_split_steps(len(x_train)),
+                "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
+                "training set.")
 
 
 def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline: Any) -> None:
     """Exercise 4.4: ``build_normalised_mlp()`` gave the notebook's network compiled with
-    SGD(learning_rate=0.01, momentum=0.9, nesterov=True), trained 5 epochs, batch 32,
-    ``validation_split=0.3``; its test accuracy is at least 95 % in full mode (the notebook's
-    run reaches about 97 %; see :data:`BASELINE_BAR`).
+    SGD(learning_rate=0.01, momentum=0.9, nesterov=True), categorical cross-entropy and
+    accuracy, trained 5 epochs, batch 32, ``validation_split=0.3``; its test accuracy is at
+    least 95 % in full mode (the notebook's run reaches about 97 %; see :data:`BASELINE_BAR`).
 
-    Reads the model from the History, measures its accuracy on ``x_test_std`` itself and
-    compares it with ``test_accuracy_baseline`` (a fraction). Rejects a missing momentum or
-    Nesterov flag, another rate or optimizer, extra layers, a missing validation split.
+    Reads the model from the History (Sequential or functional, metrics as strings or
+    objects), measures its accuracy on ``x_test_std`` itself and compares it with
+    ``test_accuracy_baseline``. Rejects a missing momentum or Nesterov flag, another rate or
+    optimizer, another loss, extra or other layers, a missing validation split, and a
+    training or validation accuracy reported as the test accuracy.
     """
     __tracebackhide__ = True
     require_attempt("4.4", history_baseline=history_baseline, x_test_std=x_test_std,
                     test_accuracy_baseline=test_accuracy_baseline)
-    model, logs, params = history_parts("4.4", history_baseline, "history_baseline")
-    _check_mlp("4.4", model, extras_allowed=False)
-    name, config = _optimizer(model)
-    if name != "SGD":
-        fail("4.4", f"the optimizer is {name}.",
+    info, model, logs, params = trained_model("4.4", history_baseline, "history_baseline")
+    _check_mlp("4.4", info, extras_allowed=False)
+    check_loss("4.4", info)
+    if info.optimizer != "sgd":
+        fail("4.4", f"the optimizer is {info.optimizer}.",
              "This baseline uses keras.optimizers.SGD with momentum; other optimizers come next.")
-    if not math.isclose(config["learning_rate"], 0.01, rel_tol=1e-4):
-        fail("4.4", f"the learning rate is {config['learning_rate']:g}.", "Use learning_rate=0.01.")
-    if not math.isclose(float(config.get("momentum", 0)), 0.9, rel_tol=1e-4):
-        fail("4.4", f"the momentum is {config.get('momentum', 0):g}.",
-             "Pass momentum=0.9 to SGD.")
-    if not config.get("nesterov", False):
+    if not math.isclose(info.learning_rate, 0.01, rel_tol=1e-4):
+        fail("4.4", "the learning rate is not 0.01.", "Use learning_rate=0.01.")
+    if not math.isclose(info.momentum, 0.9, rel_tol=1e-4):
+        fail("4.4", "the momentum is not 0.9.", "Pass momentum=0.9 to SGD.")
+    if not info.nesterov:
         fail("4.4", "Nesterov momentum is off.", "Pass nesterov=True to SGD.")
-    if not _finite_losses(logs):
-        fail("4.4", "the loss became NaN.", "Train on the standardised arrays from exercise 4.3.")
-    if "val_accuracy" not in logs:
-        fail("4.4", "the run has no validation results.",
-             "Pass validation_split=0.3 to fit (and metrics=['accuracy'] to compile).")
-    if len(logs["loss"]) != mode.epochs(5):
-        count = len(logs["loss"])
-        fail("4.4", f"the run has {count} epoch{'s' if count != 1 else ''}.",
-             "Train for num_epochs = 5 through mode.epochs(num_epochs).")
-    (x_train, _), (_, y_test) = _reference()
-    expected_steps = math.ceil(int(len(x_train) * 0.7) / 32)
-    if params.get("steps") not in (None, expected_steps):
-        fail("4.4", f"each epoch took {params.get('steps')} steps.",
-             "Use batch_size = 32 and validation_split = 0.3 on the whole standardised training set.")
+    check_finite("4.4", "the baseline", logs, "Train on the standardised arrays from exercise 4.3.")
+    _check_validation_run("4.4", "the run", logs, params, epochs=5)
+    _, (_, y_test) = _reference()
     reported = as_accuracy("4.4", "test_accuracy_baseline", test_accuracy_baseline)
-    measured = _measured_accuracy("4.4", model, x_test_std, y_test)
-    _check_reported("4.4", "test_accuracy_baseline", reported, measured)
+    inputs = _test_inputs("4.4", x_test_std, len(y_test))
+    measured = check_reported_accuracy(
+        "4.4", "test_accuracy_baseline", reported, model, inputs, y_test, logs,
+        "Evaluate the trained model on the standardised test images (x_test_std) and keep the accuracy.")
     bar = FAST_FLOOR["4.4"] if _fast() else BASELINE_BAR
     if measured < bar:
         fail("4.4", f"the baseline reaches {measured:.2%} on the test set, below {bar:.1%}.",
@@ -482,24 +515,21 @@ def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline:
 # --------------------------------------------------------------------------- 4.5
 
 
-def _describe_changes(model) -> list[str]:
+def _describe_changes(info: ModelInfo, body: list) -> list[str]:
     """What differs from the momentum baseline: optimizer, layers, regularisation."""
     changes = []
-    name, config = _optimizer(model)
-    if name != "SGD":
-        changes.append(f"the {name} optimizer")
-    elif not (math.isclose(config["learning_rate"], 0.01, rel_tol=1e-4)
-              and math.isclose(float(config.get("momentum", 0)), 0.9, rel_tol=1e-4)
-              and config.get("nesterov", False)):
+    if info.optimizer != "sgd":
+        changes.append(f"the {info.optimizer} optimizer")
+    elif not _is_baseline_optimizer(info):
         changes.append("different SGD settings")
-    kinds = [type(layer).__name__ for layer in model.layers]
-    for kind in sorted(set(kinds) - {"Dense", "InputLayer"}):
+    kinds = [type(layer).__name__ for layer in body]
+    for kind in sorted(set(kinds) - {"Dense"}):
         changes.append(kind)
-    dense = _dense_layers(model)
-    if any(getattr(layer, "kernel_regularizer", None) is not None for layer in dense):
+    dense = [layer for layer in info.layers if type(layer).__name__ == "Dense"]
+    if any(getattr(layer, attribute, None) is not None for layer in dense
+           for attribute in ("kernel_regularizer", "bias_regularizer", "activity_regularizer")):
         changes.append("weight regularisation")
-    hidden = [(layer.units, activation_name(layer)) for layer in dense[:-1]]
-    if hidden != [(units, "relu") for units in HIDDEN_UNITS]:
+    if _hidden(body) != [(units, "relu") for units in HIDDEN_UNITS]:
         changes.append("different hidden layers")
     return changes
 
@@ -510,32 +540,35 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
     normalisation, L2, other layers) trained on the standardised data with a validation
     split; in full mode its test accuracy must beat ``test_accuracy_baseline``.
 
-    Accepts any model with a 784 input and a Dense(10, softmax) output; rejects the
-    baseline model unchanged (training longer alone does not count), a run without
-    validation split, an accuracy that does not match the model, NaN losses.
+    Accepts any model with a 784 input and a Dense(10, softmax) output, however built.
+    Rejects the baseline model unchanged (training longer alone does not count), a run
+    without validation split, an accuracy that is not the model's test accuracy (a
+    training or validation figure included), NaN losses.
     """
     __tracebackhide__ = True
     require_attempt("4.5", history_better=history_better, x_test_std=x_test_std,
                     test_accuracy_better=test_accuracy_better,
                     test_accuracy_baseline=test_accuracy_baseline)
-    model, logs, _ = history_parts("4.5", history_better, "history_better")
-    _check_mlp("4.5", model, extras_allowed=True)
-    changes = _describe_changes(model)
+    info, model, logs, _ = trained_model("4.5", history_better, "history_better")
+    body = _check_mlp("4.5", info, extras_allowed=True)
+    check_loss("4.5", info)
+    changes = _describe_changes(info, body)
     if not changes:
         fail("4.5", "this is the baseline model with the baseline optimizer.",
              "Make one change: another optimizer (Adam, RMSprop), Dropout layers, "
              "BatchNormalization or an L2 kernel_regularizer. Training longer alone does not count.")
-    if not _finite_losses(logs):
-        fail("4.5", "the loss became NaN.",
-             "The change made training diverge: lower the learning rate of your optimizer.")
-    if "val_accuracy" not in logs:
+    check_finite("4.5", "your model", logs,
+                 "The change made training diverge: lower the learning rate of your optimizer.")
+    if accuracy_key(logs, validation=True) is None:
         fail("4.5", "the run has no validation results.",
              "Keep validation_split=0.3 like the baseline, so both learn from the same images.")
-    (_, _), (_, y_test) = _reference()
+    _, (_, y_test) = _reference()
     baseline = as_accuracy("4.5", "test_accuracy_baseline", test_accuracy_baseline)
     reported = as_accuracy("4.5", "test_accuracy_better", test_accuracy_better)
-    measured = _measured_accuracy("4.5", model, x_test_std, y_test)
-    _check_reported("4.5", "test_accuracy_better", reported, measured)
+    inputs = _test_inputs("4.5", x_test_std, len(y_test))
+    measured = check_reported_accuracy(
+        "4.5", "test_accuracy_better", reported, model, inputs, y_test, logs,
+        "Evaluate your trained model on the standardised test images (x_test_std) and keep the accuracy.")
     if _fast():
         if measured < FAST_FLOOR["4.5"]:
             fail("4.5", f"your model reaches {measured:.2%} on the test set.",
@@ -544,7 +577,7 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
                       f"(fast mode; the full run must beat the baseline).")
         return
     if measured <= baseline:
-        fail("4.5", f"{', '.join(changes)}: {measured:.2%} does not beat the baseline's {baseline:.2%}.",
+        fail("4.5", f"{', '.join(changes)}: your model does not beat the baseline.",
              "Try another of the improvements, or tune the one you chose (its learning rate, "
              "dropout rate or L2 factor); dropout and L2 also pay off more with a few more epochs.")
     passed("4.5", f"{', '.join(changes)}: {measured:.2%} beats the baseline's {baseline:.2%}.")
@@ -556,7 +589,11 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
 def _plotted_points(ax) -> list[tuple[np.ndarray, np.ndarray]]:
     points = []
     for line in ax.get_lines():
-        points.append((np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)))
+        try:
+            points.append((np.asarray(line.get_xdata(), dtype=float),
+                           np.asarray(line.get_ydata(), dtype=float)))
+        except (TypeError, ValueError):  # categorical data (strings) on an axis
+            continue
     for collection in ax.collections:
         offsets = np.asarray(collection.get_offsets(), dtype=float)
         if offsets.ndim == 2 and offsets.shape[1] == 2 and len(offsets):
@@ -569,24 +606,118 @@ def _same_points(xs: np.ndarray, ys: np.ndarray, rates: np.ndarray, accuracies: 
         return False
     given = sorted(zip(xs.tolist(), ys.tolist()))
     expected = sorted(zip(rates.tolist(), accuracies.tolist()))
-    return all(math.isclose(a[0], b[0], rel_tol=1e-6) and
-               (math.isclose(a[1], b[1], rel_tol=1e-6, abs_tol=1e-9) or
+    return all(math.isclose(a[0], b[0], rel_tol=1e-6, abs_tol=1e-12) and
+               (math.isclose(a[1], b[1], rel_tol=1e-5, abs_tol=1e-7) or
                 (math.isnan(a[1]) and math.isnan(b[1])))
                for a, b in zip(given, expected))
 
 
-def exercise_4_6(learning_rates: Any, sweep_accuracies: Any, ax: Any) -> None:
-    """Exercise 4.6: a learning-rate sweep: at least four rates spanning at least two
-    powers of ten, one validation (or test) accuracy each, plotted on ``ax`` with a
-    logarithmic x axis and labelled axes.
+def _shows_sweep(ax, rates: np.ndarray, accuracies: np.ndarray) -> str | None:
+    """"log" when ``ax`` plots the sweep against the rates, "log10" against their logarithm."""
+    for xs, ys in _plotted_points(ax):
+        for scale in (1.0, 100.0):
+            if _same_points(xs, ys, rates, accuracies * scale):
+                return "rates"
+            if _same_points(xs, ys, np.log10(rates), accuracies * scale):
+                return "log10"
+    return None
 
-    Accepts lists or arrays in any order, a line or a scatter plot, ``ax`` as Axes or
-    Figure. Rejects percentages, losses instead of accuracies, a linear x axis, a plot that
-    does not show the sweep, unlabelled axes, and a sweep in which no run learned.
+
+def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[ModelInfo, dict, dict]]:
+    """Read every run of the sweep and check it is the notebook's run at its rate."""
+    __tracebackhide__ = True
+    if isinstance(sweep_histories, dict):
+        sweep_histories = list(sweep_histories.values())
+    if not isinstance(sweep_histories, (list, tuple)):
+        fail("4.6", f"sweep_histories is a {type(sweep_histories).__name__}, not a list.",
+             "Append what fit returns for each rate to the list sweep_histories.")
+    if len(sweep_histories) != len(learning_rates):
+        fail("4.6", f"sweep_histories holds {len(sweep_histories)} runs for {len(learning_rates)} "
+                    f"learning rates.",
+             "Train one model per learning rate and append each History, in the same order.")
+    (x_train, _), _ = _reference()
+    runs = []
+    for index, (rate, history) in enumerate(zip(learning_rates, sweep_histories)):
+        name = f"sweep_histories[{index}]"
+        info, _, logs, params = trained_model("4.6", history, name)
+        _check_mlp("4.6", info, extras_allowed=False)
+        if not _is_plain_sgd(info):
+            fail("4.6", f"the run in {name} does not use plain SGD.",
+                 "Build every model of the sweep with build_mlp(learning_rate), plain SGD.")
+        if not math.isclose(info.learning_rate, rate, rel_tol=1e-4):
+            fail("4.6", f"the run in {name} was not trained at learning_rates[{index}].",
+                 "Keep learning_rates, sweep_histories and sweep_accuracies in the same order: "
+                 "append one run per rate, looping over learning_rates.")
+        if accuracy_key(logs, validation=True) is None:
+            fail("4.6", f"the run in {name} has no validation results.",
+                 "Pass validation_split=0.3 to fit: the choice of a rate is made on validation data.")
+        diverged = not np.all(np.isfinite(np.asarray(logs["loss"], dtype=float)))
+        count = len(logs["loss"])
+        if count > mode.epochs(2) or (count < mode.epochs(2) and not diverged):
+            fail("4.6", f"the run in {name} ran {count} epoch{'s' if count != 1 else ''}.",
+                 "Train every run for num_epochs = 2 through mode.epochs(num_epochs).")
+        check_steps("4.6", f"the run in {name}", params, _validation_split_steps(len(x_train)),
+                    "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
+                    "training set, for every rate.")
+        runs.append((info, logs, params))
+    return runs
+
+
+def _check_sweep_values(accuracies: np.ndarray, runs: list) -> None:
+    """Each accuracy must be its run's validation accuracy after the last epoch."""
+    __tracebackhide__ = True
+    candidates = {
+        "the training accuracy": lambda logs: logs.get(accuracy_key(logs) or "", [None])[-1],
+        "a loss": lambda logs: logs.get("val_loss", [None])[-1],
+        "the training loss": lambda logs: logs["loss"][-1],
+        "the validation accuracy of the first epoch": lambda logs: logs[accuracy_key(logs, True)][0],
+        "the best epoch's validation accuracy": lambda logs: max(logs[accuracy_key(logs, True)]),
+    }
+
+    def matches(value: float, expected: Any) -> bool:
+        if expected is None:
+            return False
+        expected = float(expected)
+        return (math.isnan(value) and math.isnan(expected)) or math.isclose(
+            value, expected, rel_tol=1e-5, abs_tol=1e-7)
+
+    wrong = [index for index, (value, (_, logs, _)) in enumerate(zip(accuracies, runs))
+             if not matches(value, logs[accuracy_key(logs, validation=True)][-1])]
+    if not wrong:
+        return
+    for what, pick in candidates.items():
+        if all(matches(value, pick(logs)) for value, (_, logs, _) in zip(accuracies, runs)):
+            fail("4.6", f"sweep_accuracies holds {what} of each run, not the validation accuracy "
+                        f"after the last epoch.",
+                 "The rate is chosen on the images fit held out: store each run's last validation "
+                 "accuracy (the val_ entry of its History).")
+    fail("4.6", f"sweep_accuracies[{wrong[0]}] is not the validation accuracy of the run at that "
+                f"rate after its last epoch.",
+         "Store each run's last validation accuracy (the val_ entry of its History), not a "
+         "training or test accuracy or a loss, in the order of learning_rates.")
+
+
+def exercise_4_6(learning_rates: Any, sweep_histories: Any, sweep_accuracies: Any, ax: Any) -> None:
+    """Exercise 4.6: a learning-rate sweep: at least four rates spanning at least two powers
+    of ten, one run of the notebook's network with plain SGD per rate (its History in
+    ``sweep_histories``), each run's last validation accuracy in ``sweep_accuracies``, plotted
+    on ``ax`` with a logarithmic x axis and labelled axes.
+
+    Accepts lists, tuples, arrays or lists of tensors, a line or a scatter plot (fractions or
+    percentages on the y axis; the rates on a log axis, or their log10 on a linear one),
+    ``ax`` as Axes or Figure. Rejects accuracies that are not the runs' last validation
+    accuracies (losses, training or test accuracies, the first or the best epoch), runs at
+    other rates or with another optimizer, a linear x axis, a plot that does not show the
+    sweep, unlabelled axes, and a sweep in which no run learned.
     """
     __tracebackhide__ = True
-    require_attempt("4.6", learning_rates=learning_rates, sweep_accuracies=sweep_accuracies, ax=ax)
+    require_attempt("4.6", learning_rates=learning_rates, sweep_histories=sweep_histories,
+                    sweep_accuracies=sweep_accuracies, ax=ax)
     rates = to_array("4.6", "learning_rates", learning_rates).astype(float).ravel()
+    if isinstance(sweep_accuracies, dict):
+        sweep_accuracies = list(sweep_accuracies.values())
+    if isinstance(sweep_accuracies, (list, tuple)):
+        sweep_accuracies = [value.numpy() if hasattr(value, "numpy") else value for value in sweep_accuracies]
     accuracies = to_array("4.6", "sweep_accuracies", sweep_accuracies).astype(float).ravel()
     if len(rates) < 4:
         fail("4.6", f"the sweep has {len(rates)} learning rates.",
@@ -599,32 +730,34 @@ def exercise_4_6(learning_rates: Any, sweep_accuracies: Any, ax: Any) -> None:
     if len(accuracies) != len(rates):
         fail("4.6", f"{len(accuracies)} accuracies for {len(rates)} learning rates.",
              "Append one accuracy per learning rate, in the same order.")
-    if np.any(np.isnan(accuracies)):
-        fail("4.6", "some accuracies are NaN.",
-             "A diverged run has a NaN loss, but its accuracy is still a number: store the accuracy.")
     if np.any(accuracies > 1):
         fail("4.6", "some values are above 1.",
              "Store accuracies as fractions (0..1), not percentages or losses.")
     if np.any(accuracies < 0):
         fail("4.6", "some values are negative.", "Store accuracies, between 0 and 1.")
+    runs = _sweep_runs(rates, sweep_histories)
+    if np.any(np.isnan(accuracies)):
+        fail("4.6", "some accuracies are NaN.",
+             "A diverged run has a NaN loss, but its accuracy is still a number: store the accuracy.")
+    _check_sweep_values(accuracies, runs)
     floor = FAST_FLOOR["4.6"] if _fast() else SWEEP_FULL_FLOOR
     if accuracies.max() < floor:
-        fail("4.6", f"the best run reaches {accuracies.max():.1%}.",
-             "None of the runs learned: train on the standardised x_train_std, and take the "
-             "accuracy of each run's last epoch.")
+        fail("4.6", "none of the runs learned.",
+             "Train on the standardised x_train_std, and take the accuracy of each run's last epoch.")
     if hasattr(ax, "get_axes") and not hasattr(ax, "get_xscale"):
         axes = ax.get_axes()
         ax = axes[0] if axes else None
     if ax is None or not hasattr(ax, "get_xscale"):
         fail("4.6", "ax is not a Matplotlib Axes.",
              "Keep the axes you plotted on: ax = plt.gca(), or fig, ax = plt.subplots().")
-    if not any(_same_points(xs, ys, rates, accuracies) for xs, ys in _plotted_points(ax)):
+    shown = _shows_sweep(ax, rates, accuracies)
+    if shown is None:
         fail("4.6", "the plot does not show the sweep.",
              "Plot sweep_accuracies against learning_rates on ax (learning rates on the x axis).")
-    if ax.get_xscale() != "log":
+    if shown == "rates" and ax.get_xscale() != "log":
         fail("4.6", "the x axis is linear, so the small rates are squeezed together at the left.",
              "Give the x axis a logarithmic scale (Matplotlib's Axes.set_xscale).")
     if not ax.get_xlabel().strip() or not ax.get_ylabel().strip():
         fail("4.6", "an axis has no label.", "Label both axes: what is on x, what is on y.")
     best = rates[int(np.argmax(accuracies))]
-    passed("4.6", f"{len(rates)} rates on a log axis; the best here is {best:g}.")
+    passed("4.6", f"{len(rates)} rates on a log axis, judged on validation accuracy; the best here is {best:g}.")

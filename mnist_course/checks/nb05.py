@@ -1,10 +1,13 @@
 """Checks for notebook 05, *Convolutional networks*.
 
 Each compares the student's answer with what the notebook's own data give (the fast-mode
-sample when fast mode is on), so the same check works in both modes. Checks of trained
-models read the model from the ``History`` that ``fit`` returned (``history.model``) and
-measure its test accuracy themselves; in full mode they hold it to the notebook's bar, in
-fast mode to a lower floor.
+sample when fast mode is on), so the same check works in both modes. Models are read through
+:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add`` and
+functional models, and losses, optimizers and metrics given as strings or objects, are all
+read alike. Checks of trained models read the model from the ``History`` that ``fit``
+returned (``history.model``), check its input shape before feeding it any image, and measure
+its test accuracy themselves; in full mode they hold it to the notebook's bar, in fast mode
+to a lower floor.
 
 Example:
     >>> from mnist_course.checks import nb05 as check              # doctest: +SKIP
@@ -15,16 +18,21 @@ Example:
 from __future__ import annotations
 
 import math
+import os
+import re
+import traceback
 from typing import Any
 
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
-from mnist_course.checks._keras import activation_name, as_accuracy, history_parts
+from mnist_course.checks._core import (CheckFailed, call_student, fail, is_number, passed,
+                                       require_attempt, summary_for, to_array)
+from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss,
+                                        check_reported_accuracy, check_steps, softmax_body,
+                                        trained_model)
+from mnist_course.checks._model import ModelInfo, activation_name, read_model
 from mnist_course.data import course_data
-
-from mnist_course.checks._core import summary_for
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
 summary = summary_for(__name__)
@@ -38,6 +46,8 @@ FAST_FLOOR = {"sgd": 0.60, "adam": 0.85, "deeper": 0.85}
 
 CHANNELS_LAST = ("Keras's layers expect the channel axis last by default "
                  "(data_format='channels_last'): (images, height, width, channels).")
+BATCH_IN_SHAPE = ("The input shape describes one image, (height, width, channels); the number "
+                  "of images (the batch axis) is never part of it.")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -82,220 +92,210 @@ def _kind(layer) -> str:
     return type(layer).__name__
 
 
-def _input_shape(model) -> tuple | None:
-    inputs = getattr(model, "inputs", None)
-    if not inputs:
+def _shape_problem(shape: tuple) -> tuple[str, str] | None:
+    """What is wrong with an input shape (without the batch axis), as (what, hint); None if right."""
+    if shape == (28, 28, 1):
         return None
-    return tuple(inputs[0].shape)[1:]
-
-
-def _check_input(exercise: str, model) -> None:
-    __tracebackhide__ = True
-    shape = _input_shape(model)
-    if shape is None:
-        fail(exercise, "the model has no input shape.",
-             "Start the Sequential list with keras.Input(shape=(28, 28, 1)).")
     if shape == (1, 28, 28):
-        fail(exercise, "the input shape is (1, 28, 28): channels first.", CHANNELS_LAST)
+        return "the input shape is (1, 28, 28): channels first.", CHANNELS_LAST
+    if len(shape) == 4 and tuple(shape[1:]) == (28, 28, 1):
+        return "the input shape has the number of images in it.", BATCH_IN_SHAPE
     if shape == (28, 28):
-        fail(exercise, "the input shape (28, 28) has no channel axis.",
-             "Conv2D wants (height, width, channels): keras.Input(shape=(28, 28, 1)).")
-    if shape != (28, 28, 1):
-        fail(exercise, f"the input shape is {shape}.",
-             "One image is 28x28 with one channel: keras.Input(shape=(28, 28, 1)); the batch "
-             "size is never part of it.")
+        return ("the input shape (28, 28) has no channel axis.",
+                "Conv2D wants (height, width, channels): keras.Input(shape=(28, 28, 1)).")
+    if shape in ((784,), (784, 1)):
+        return ("the input shape is flat.",
+                "A convolution needs the 28x28 layout with one channel: keras.Input(shape=(28, 28, 1)).")
+    return (f"the input shape is {shape}.",
+            "One image is 28x28 with one channel: keras.Input(shape=(28, 28, 1)). " + BATCH_IN_SHAPE)
 
 
-def _check_final_layer(exercise: str, model) -> None:
+def _check_input(exercise: str, info: ModelInfo) -> None:
     __tracebackhide__ = True
-    last = model.layers[-1]
-    if _kind(last) != "Dense" or last.units != 10 or activation_name(last) != "softmax":
-        fail(exercise, "the last layer is not Dense(10, activation='softmax').",
-             "The network ends with one probability per digit.")
-    if len(tuple(model.outputs[0].shape)) != 2:
-        fail(exercise, f"the output has shape {tuple(model.outputs[0].shape)}.",
-             "Add a Flatten layer after the pooling: Dense layers act on the last axis only.")
+    if info.input_shape is None:
+        fail(exercise, "the model does not know its input shape.",
+             "Start the model with keras.Input(shape=(28, 28, 1)).")
+    problem = _shape_problem(tuple(info.input_shape))
+    if problem:
+        fail(exercise, *problem)
 
 
-def _check_conv(exercise: str, layer, position: str) -> None:
+def _shape_in_error(error: BaseException | None) -> tuple[str, str] | None:
+    """Diagnose the input shape Keras names in an error raised while a model was built."""
+    if error is None:
+        return None
+    for match in re.finditer(r"\(None((?:, (?:None|\d+))*)\)", str(error)):
+        shape = tuple(None if item.strip() == "None" else int(item)
+                      for item in match.group(1).split(",")[1:])
+        known = shape in ((1, 28, 28), (28, 28), (784,)) or (
+            len(shape) == 4 and tuple(shape[1:]) == (28, 28, 1))
+        if known:
+            return _shape_problem(shape)
+    return None
+
+
+def _build(exercise: str, name: str, function: Any, *args: Any) -> Any:
+    """Call the student's model builder through call_student; a Keras error about the input
+    shape becomes the check's own hint about that shape."""
+    __tracebackhide__ = True
+    try:
+        return call_student(exercise, name, function, *args,
+                            hint=f"Read the error and the line of {name} it points to.")
+    except CheckFailed as failure:
+        cause = failure.__context__
+        problem = _shape_in_error(cause)
+        if problem:
+            fail(exercise, *problem)
+        frames = traceback.extract_tb(cause.__traceback__) if cause is not None else []
+        never_entered = bool(frames) and os.path.basename(frames[-1].filename) == "_core.py"
+        if isinstance(cause, TypeError) and never_entered:  # the call itself did not fit
+            fail(exercise, f"{name} cannot be called with an optimizer.",
+                 f"Define it with one argument, the optimizer: def {name}(optimizer=\"adam\").")
+        raise
+
+
+def _check_conv(exercise: str, layer, position: str, filters: int) -> None:
     __tracebackhide__ = True
     if _kind(layer) != "Conv2D":
         fail(exercise, f"the {position} layer is {_kind(layer)}, not Conv2D.",
-             "The layers are Conv2D, MaxPooling2D, Flatten, Dropout, Dense(10).")
-    if tuple(layer.kernel_size) != (3, 3):
-        fail(exercise, f"the convolution's kernel is {tuple(layer.kernel_size)}.", "Use a 3x3 kernel: (3, 3).")
-    if tuple(layer.strides) != (1, 1):
-        fail(exercise, f"the convolution's strides are {tuple(layer.strides)}.",
-             "Keep the default strides of 1.")
-    if layer.padding != "valid":
-        fail(exercise, f"the convolution uses padding='{layer.padding}'.",
-             "Keep the default padding ('valid'), so each 3x3 window lies inside the image.")
-    if activation_name(layer) != "relu":
-        fail(exercise, f"the convolution's activation is {activation_name(layer)}.",
-             "Give Conv2D activation='relu'.")
+             "Each block is Conv2D then MaxPooling2D((2, 2)).")
     if getattr(layer, "data_format", "channels_last") != "channels_last":
         fail(exercise, "the convolution is set to channels first.", CHANNELS_LAST)
+    if tuple(layer.kernel_size) != (3, 3):
+        fail(exercise, f"the {position} convolution's kernel is {tuple(layer.kernel_size)}.",
+             "Use a 3x3 kernel: (3, 3).")
+    if tuple(layer.strides) != (1, 1):
+        fail(exercise, f"the {position} convolution's strides are {tuple(layer.strides)}.",
+             "Keep the default strides of 1.")
+    if layer.padding != "valid":
+        fail(exercise, f"the {position} convolution uses padding='{layer.padding}'.",
+             "Keep the default padding ('valid'), so each 3x3 window lies inside the image.")
+    if activation_name(layer) != "relu":
+        fail(exercise, f"the {position} convolution's activation is {activation_name(layer)}.",
+             "Give Conv2D activation='relu'.")
+    if layer.filters != filters:
+        fail(exercise, f"the {position} convolution has {layer.filters} filters.",
+             "Give each convolution the number of filters the exercise asks for, in that order.")
 
 
-def _check_pool(exercise: str, layer) -> None:
+def _check_pool(exercise: str, layer, position: str) -> None:
     __tracebackhide__ = True
     if _kind(layer) != "MaxPooling2D":
-        fail(exercise, f"after the convolution comes {_kind(layer)}, not MaxPooling2D.",
+        fail(exercise, f"after the {position} convolution comes {_kind(layer)}, not MaxPooling2D.",
              "Each convolution is followed by MaxPooling2D((2, 2)).")
     if tuple(layer.pool_size) != (2, 2):
-        fail(exercise, f"the pooling window is {tuple(layer.pool_size)}.", "Use MaxPooling2D((2, 2)).")
+        fail(exercise, f"the {position} pooling window is {tuple(layer.pool_size)}.",
+             "Use MaxPooling2D((2, 2)).")
 
 
-def _check_head(exercise: str, layers: list, model) -> None:
-    """What follows the last pooling layer: Flatten, Dropout, at most one hidden Dense, Dense(10).
-    A Dropout may also sit between the pooling and Flatten."""
+def _check_blocks(exercise: str, body: list, filters: tuple[int, ...]) -> list:
+    """Check the Conv2D + MaxPooling2D blocks at the start of ``body``; return the layers after."""
     __tracebackhide__ = True
-    kinds = [_kind(layer) for layer in layers]
-    if "Flatten" not in kinds:
-        fail(exercise, "there is no Flatten layer.",
-             "Add layers.Flatten() after the pooling, so the Dense layer sees one vector per image.")
-    if not any(_kind(layer) == "Dropout" for layer in model.layers):
-        fail(exercise, "there is no Dropout layer.",
-             "Add layers.Dropout(...) after Flatten; it switches off random units while training.")
-    for layer in model.layers:
-        if _kind(layer) == "Dropout" and not 0 < layer.rate < 1:
-            fail(exercise, f"the dropout rate is {layer.rate}.", "A dropout rate is between 0 and 1, e.g. 0.5.")
-    hidden = [layer for layer in layers[:-1] if _kind(layer) == "Dense"]
-    if len(hidden) > 1:
-        fail(exercise, f"there are {len(hidden)} hidden Dense layers.",
-             "Use at most one hidden Dense layer (such as Dense(100, activation='relu')) before the output.")
-    for layer in hidden:
-        if activation_name(layer) != "relu":
-            fail(exercise, f"the hidden Dense layer uses {activation_name(layer)}.",
-                 "Give the hidden Dense layer activation='relu'.")
-    allowed = {"Flatten", "Dropout", "Dense"}
-    others = [kind for kind in kinds if kind not in allowed]
-    if others:
-        fail(exercise, f"the network has extra layers: {', '.join(others)}.",
-             "Keep to Conv2D, MaxPooling2D, Flatten, Dropout and Dense.")
-
-
-def _split_blocks(exercise: str, model, blocks: int) -> list:
-    """Check ``blocks`` Conv2D + MaxPooling2D pairs at the start; return the layers after them."""
-    __tracebackhide__ = True
-    layers = list(model.layers)
-    # Dropout between the blocks is fine; set it aside while reading the blocks.
-    core = [layer for layer in layers if not (_kind(layer) == "Dropout" and
-                                              layers.index(layer) < _first_flatten(layers))]
-    convs = [layer for layer in core if _kind(layer) == "Conv2D"]
-    if len(convs) != blocks:
-        count = "one convolution" if blocks == 1 else f"{blocks} convolution/pooling blocks"
+    convs = [layer for layer in body if _kind(layer) == "Conv2D"]
+    if len(convs) != len(filters):
+        count = "one convolution block" if len(filters) == 1 else f"{len(filters)} convolution/pooling blocks"
         fail(exercise, f"the network has {len(convs)} Conv2D layer{'s' if len(convs) != 1 else ''}.",
-             f"This network has {count}.")
-    for index in range(blocks):
-        position = "first" if index == 0 else "second"
-        if len(core) < 2 * index + 2:
+             f"This network has {count}: Conv2D then MaxPooling2D((2, 2)).")
+    for index, count in enumerate(filters):
+        position = ("first", "second", "third")[index]
+        if len(body) < 2 * index + 2:
             fail(exercise, "the network is shorter than expected.",
                  "Each block is Conv2D then MaxPooling2D((2, 2)).")
-        conv, pool = core[2 * index], core[2 * index + 1]
-        _check_conv(exercise, conv, position)
-        _check_pool(exercise, pool)
-    return core[2 * blocks:]
+        _check_conv(exercise, body[2 * index], position, count)
+        _check_pool(exercise, body[2 * index + 1], position)
+    return body[2 * len(filters):]
 
 
-def _first_flatten(layers: list) -> int:
-    for index, layer in enumerate(layers):
-        if _kind(layer) == "Flatten":
-            return index
-    return len(layers)
-
-
-def _check_cnn(exercise: str, model) -> None:
-    """The notebook's network: Conv2D(32, 3x3, relu), MaxPooling2D(2x2), Flatten, Dropout,
-    an optional hidden Dense(relu), Dense(10, softmax), on (28, 28, 1) inputs."""
+def _check_head(exercise: str, head: list, orders: list[tuple[str, ...]], wanted: str) -> None:
+    """The layers between the last pooling and the output: Flatten, Dropout(0.5) and the
+    hidden Dense(100, relu), in one of the ``orders`` (class names)."""
     __tracebackhide__ = True
-    _check_input(exercise, model)
-    rest = _split_blocks(exercise, model, blocks=1)
-    if model.layers[0].filters != 32:
-        fail(exercise, f"the convolution has {model.layers[0].filters} filters.", "Use 32 filters.")
-    _check_head(exercise, rest, model)
-    _check_final_layer(exercise, model)
+    kinds = tuple(_kind(layer) for layer in head)
+    if "Flatten" not in kinds:
+        fail(exercise, "there is no Flatten layer.",
+             "Add layers.Flatten() after the pooling, so the Dense layers see one vector per image.")
+    if "Dropout" not in kinds:
+        fail(exercise, "there is no Dropout layer.",
+             "Add layers.Dropout(0.5); it switches off random values while training.")
+    others = [kind for kind in kinds if kind not in ("Flatten", "Dropout", "Dense")]
+    if others:
+        fail(exercise, f"the network has extra layers: {', '.join(others)}.",
+             f"Keep to the layers the exercise lists: {wanted}.")
+    for layer in head:
+        if _kind(layer) == "Dropout" and not math.isclose(float(layer.rate), 0.5):
+            fail(exercise, "the dropout rate is not the one the exercise gives.", "Use Dropout(0.5).")
+        if _kind(layer) == "Dense" and (layer.units != 100 or activation_name(layer) != "relu"):
+            fail(exercise, f"the hidden layer is Dense({layer.units}, {activation_name(layer)}).",
+                 "The hidden layer is Dense(100, activation='relu').")
+    if kinds not in orders:
+        fail(exercise, f"the layers after the pooling are in another order: {', '.join(kinds)}.",
+             f"Keep the order the exercise gives: {wanted}.")
 
 
-def _loss_name(model) -> str:
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, str):
-        return loss.lower()
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    return str(name).lower()
-
-
-def _check_compiled(exercise: str, model) -> None:
+def _network_body(exercise: str, info: ModelInfo) -> list:
+    """Input shape and softmax output; returns the layers in between."""
     __tracebackhide__ = True
-    if getattr(model, "optimizer", None) is None or getattr(model, "loss", None) is None:
-        fail(exercise, "the model is not compiled.",
-             "Call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning it.")
-    loss = _loss_name(model)
-    if "sparse" in loss:
-        fail(exercise, "the loss is sparse categorical cross-entropy.",
-             "The labels here are one-hot (y_train_onehot): use loss='categorical_crossentropy'.")
-    if "categorical" not in loss or "crossentropy" not in loss.replace("_", ""):
-        fail(exercise, f"the loss is {loss}.",
-             "Classifying ten digits with one-hot labels: loss='categorical_crossentropy'.")
-    metrics = model.get_compile_config().get("metrics") if hasattr(model, "get_compile_config") else None
-    names = [str(_metric_name(metric)) for metric in _flatten_metrics(metrics)]
-    if not any("acc" in str(name).lower() for name in names):
-        fail(exercise, "the model does not measure accuracy.",
-             "Pass metrics=['accuracy'] to compile, so fit and evaluate report it.")
+    _check_input(exercise, info)
+    body = softmax_body(info)
+    if body is None:
+        if not any(_kind(layer) == "Flatten" for layer in info.layers):
+            fail(exercise, "there is no Flatten layer.",
+                 "Add layers.Flatten() after the pooling, so the Dense layers see one vector per image.")
+        fail(exercise, "the last layer is not Dense(10, activation='softmax').",
+             "The network ends with one probability per digit.")
+    return body
 
 
-def _flatten_metrics(metrics: Any) -> list:
-    """Compile's metrics as one list (they may be given per output, as a list or a dict)."""
-    if metrics is None:
-        return []
-    if isinstance(metrics, dict) and "class_name" not in metrics:
-        metrics = list(metrics.values())
-    if not isinstance(metrics, (list, tuple)):
-        return [metrics]
-    flat = []
-    for metric in metrics:
-        flat.extend(_flatten_metrics(metric) if isinstance(metric, (list, tuple)) else [metric])
-    return flat
-
-
-def _metric_name(metric: Any) -> str:
-    if isinstance(metric, str):
-        return metric
-    if isinstance(metric, dict):  # a serialised metric object
-        return metric.get("config", {}).get("name") or metric.get("class_name", "")
-    return getattr(metric, "name", None) or getattr(metric, "__name__", "") or type(metric).__name__
-
-
-def _test_accuracy(model) -> float:
-    _, (x_test, y_test) = _reference()
-    probabilities = np.asarray(model.predict(_images_4d(x_test), verbose=0, batch_size=500))
-    return float(np.mean(probabilities.argmax(-1) == y_test))
-
-
-def _check_reported(exercise: str, name: str, reported: float, measured: float) -> None:
+def _check_cnn(exercise: str, info: ModelInfo) -> None:
+    """The network of 5.3: Conv2D(32, 3x3, relu), MaxPooling2D(2x2), Flatten and Dropout(0.5)
+    (in either order: they commute), an optional Dense(100, relu), Dense(10, softmax)."""
     __tracebackhide__ = True
-    if abs(reported - measured) > 0.003:
-        fail(exercise, f"{name} ({reported:.2%}) is not what its model gets on the test set "
-                       f"({measured:.2%}).",
-             "Evaluate that model on x_test_4d and y_test_onehot and keep the accuracy.")
+    body = _network_body(exercise, info)
+    head = _check_blocks(exercise, body, (32,))
+    orders = [("Flatten", "Dropout", "Dense"), ("Dropout", "Flatten", "Dense"),
+              ("Flatten", "Dropout"), ("Dropout", "Flatten")]
+    _check_head(exercise, head, orders, "Flatten, Dropout(0.5), Dense(100, relu), Dense(10, softmax)")
+
+
+def _check_deeper(exercise: str, info: ModelInfo) -> None:
+    """The network of 5.7: two blocks (32 then 64 filters), Flatten, Dense(100, relu),
+    Dropout(0.5), Dense(10, softmax)."""
+    __tracebackhide__ = True
+    body = _network_body(exercise, info)
+    head = _check_blocks(exercise, body, (32, 64))
+    _check_head(exercise, head, [("Flatten", "Dense", "Dropout")],
+                "Flatten, Dense(100, relu), Dropout(0.5), Dense(10, softmax)")
+
+
+def _check_optimizer(exercise: str, info: ModelInfo, name: str, expected: str) -> None:
+    """SGD(learning_rate=0.01) without momentum, or Adam(learning_rate=0.001)."""
+    __tracebackhide__ = True
+    if info.optimizer != expected.lower():
+        fail(exercise, f"{name} was trained with {info.optimizer}, not {expected}.",
+             f"Build that model with keras.optimizers.{expected}(...), as the exercise says.")
+    rate = 0.01 if expected == "SGD" else 0.001
+    if not math.isclose(info.learning_rate, rate, rel_tol=1e-4):
+        fail(exercise, f"the {expected} learning rate of {name} is not the one the exercise gives.",
+             f"Use {expected}(learning_rate={rate:g}).")
+    if expected == "SGD" and (info.momentum or info.nesterov):
+        fail(exercise, f"the SGD optimizer of {name} uses momentum.",
+             "Use plain SGD(learning_rate=0.01).")
 
 
 def _check_run(exercise: str, name: str, logs: dict, params: dict, num_epochs: int,
-               batch_size: int | None = 32) -> None:
+               batch_size: int) -> None:
     __tracebackhide__ = True
-    if not np.all(np.isfinite(np.asarray(logs["loss"], dtype=float))):
-        fail(exercise, f"the loss of {name} became NaN.",
-             "Train on the scaled images x_train_4d (0..1); check the learning rate.")
-    if len(logs["loss"]) != mode.epochs(num_epochs):
-        count = len(logs["loss"])
-        fail(exercise, f"{name} ran {count} epoch{'s' if count != 1 else ''}.",
-             f"Train with num_epochs = {num_epochs} through mode.epochs(num_epochs).")
-    if batch_size is not None:
-        (x_train, _), _ = _reference()
-        expected = math.ceil(len(x_train) / batch_size)
-        if params.get("steps") not in (None, expected):
-            fail(exercise, f"each epoch of {name} took {params.get('steps')} steps.",
-                 f"Use batch_size = {batch_size} on all of x_train_4d, without a validation split.")
+    check_finite(exercise, name, logs, "Train on the scaled images x_train_4d (0..1); check the learning rate.")
+    check_epochs(exercise, name, logs, mode.epochs(num_epochs),
+                 f"Train with num_epochs = {num_epochs} through mode.epochs(num_epochs).")
+    (x_train, _), _ = _reference()
+    check_steps(exercise, name, params, math.ceil(len(x_train) / batch_size),
+                f"Use batch_size = {batch_size} on all of x_train_4d, without a validation split.")
+
+
+def _test_set():
+    _, (x_test, y_test) = _reference()
+    return _images_4d(x_test), y_test
 
 
 # --------------------------------------------------------------------------- 5.1
@@ -377,7 +377,7 @@ def exercise_5_2(conv_shape: Any, pool_shape: Any, flat_size: Any) -> None:
             fail("5.2", f"conv_shape has {conv[2]} channel{'s' if conv[2] != 1 else ''}.",
                  "There is one channel per filter.")
         fail("5.2", "conv_shape is not right.",
-             "Each side shrinks by kernel size minus one (28 - 3 + 1); the channels are the filters.")
+             "Each side shrinks by the kernel size minus one; the channels are the filters.")
     if pool != (13, 13, 32):
         if len(pool) == 3 and pool[:2] == (13, 13):
             fail("5.2", f"pool_shape has {pool[2]} channel{'s' if pool[2] != 1 else ''}.",
@@ -418,89 +418,75 @@ def exercise_5_2(conv_shape: Any, pool_shape: Any, flat_size: Any) -> None:
 
 def exercise_5_3(build_cnn: Any) -> None:
     """Exercise 5.3: ``build_cnn(optimizer)`` returns a new model, compiled with the optimizer
-    it is given: Conv2D(32, (3, 3), relu) -> MaxPooling2D((2, 2)) -> Flatten -> Dropout ->
-    (optionally Dense(100, relu)) -> Dense(10, softmax), on (28, 28, 1) inputs, with
+    it is given: Conv2D(32, (3, 3), relu) -> MaxPooling2D((2, 2)) -> Flatten -> Dropout(0.5)
+    -> (optionally Dense(100, relu)) -> Dense(10, softmax), on (28, 28, 1) inputs, with
     categorical cross-entropy and accuracy.
 
-    Calls the function twice with fresh optimizers. Rejects a model instead of a function,
-    an ignored optimizer argument, a missing Input, channels first, padding 'same', a
-    missing Flatten or Dropout, another head, the sparse loss, no accuracy metric.
+    Calls the function twice with fresh optimizers. Accepts Sequential, ``Sequential.add``
+    and functional models, losses and metrics as strings or objects, Flatten and Dropout in
+    either order (they commute). Rejects a model instead of a function, an ignored optimizer
+    argument, a missing Input, channels first or the batch size in the input shape (before
+    Keras's own error), padding 'same', other filter, kernel, pool or layer sizes, a missing
+    Flatten or Dropout, another head, the sparse or another loss, no accuracy metric.
     """
     __tracebackhide__ = True
     require_attempt("5.3", build_cnn=build_cnn)
-    if hasattr(build_cnn, "layers") or not callable(build_cnn):
-        fail("5.3", "build_cnn is not a function.",
-             "Define it with def build_cnn(optimizer): ... and return the compiled model.")
     import keras
 
+    if isinstance(build_cnn, keras.Model) or not callable(build_cnn):
+        fail("5.3", "build_cnn is not a function.",
+             "Define it with def build_cnn(optimizer=\"adam\"): ... and return the compiled model.")
     models = []
     for optimizer in (keras.optimizers.SGD(learning_rate=0.01), keras.optimizers.Adam()):
-        try:
-            model = build_cnn(optimizer)
-        except TypeError as error:
-            fail("5.3", f"build_cnn(optimizer) failed: {error}.",
-                 "The function takes one argument, the optimizer: def build_cnn(optimizer).")
+        model = _build("5.3", "build_cnn", build_cnn, optimizer)
         if model is None:
             fail("5.3", "build_cnn returns None.", "End the function with return model.")
-        if not hasattr(model, "layers"):
-            fail("5.3", f"build_cnn returns a {type(model).__name__}, not a model.",
-                 "Return the keras.Sequential model you built.")
-        _check_cnn("5.3", model)
-        _check_compiled("5.3", model)
+        info = read_model("5.3", "what build_cnn returns", model)
+        _check_cnn("5.3", info)
+        check_loss("5.3", info)
         if model.optimizer is not optimizer:
             fail("5.3", "the model is not compiled with the optimizer passed to build_cnn.",
                  "Use the argument: model.compile(optimizer=optimizer, ...).")
+        if any(model is other for other in models):
+            fail("5.3", "build_cnn returns the same model object twice.",
+                 "Build a new model inside the function each time it is called.")
         models.append(model)
-    if models[0] is models[1]:
-        fail("5.3", "build_cnn returns the same model object twice.",
-             "Build a new model inside the function each time it is called.")
     passed("5.3", f"the network has the expected layers and {models[0].count_params():,} parameters.")
 
 
 # --------------------------------------------------------------------------- 5.4
 
 
-def _check_optimizer(exercise: str, model, name: str, expected: str) -> None:
-    __tracebackhide__ = True
-    optimizer = model.optimizer
-    kind = type(optimizer).__name__
-    if kind != expected:
-        fail(exercise, f"{name} was trained with {kind}, not {expected}.",
-             f"Build that model with build_cnn(keras.optimizers.{expected}(...)).")
-    if expected == "SGD":
-        rate = float(np.asarray(optimizer.learning_rate))
-        if not math.isclose(rate, 0.01, rel_tol=1e-4):
-            fail(exercise, f"the SGD learning rate is {rate:g}.", "Use SGD(learning_rate=0.01).")
-        if optimizer.get_config().get("momentum", 0):
-            fail(exercise, "the SGD optimizer uses momentum.", "Use plain SGD(learning_rate=0.01).")
-
-
 def exercise_5_4(history_sgd: Any, history_adam: Any, test_accuracy_sgd: Any,
                  test_accuracy_adam: Any) -> None:
     """Exercise 5.4: the network of 5.3 trained twice, with SGD(learning_rate=0.01) and with
-    Adam, batch 32, 10 epochs, on all training images; each test accuracy measured.
+    Adam(learning_rate=0.001), batch 32, 10 epochs, on all training images; each test
+    accuracy measured.
 
     Reads each model from its History and measures its test accuracy itself. Full mode:
-    Adam at least 98.5 %, SGD at least 95 %. Rejects swapped optimizers, another batch size
-    or a validation split, fewer epochs, accuracies that do not match their model.
+    Adam at least 98.5 %, SGD at least 95 %. Rejects swapped optimizers, another learning
+    rate or momentum, another batch size or a validation split, fewer epochs, accuracies that
+    are not their model's test accuracy (training accuracies included).
     """
     __tracebackhide__ = True
     require_attempt("5.4", history_sgd=history_sgd, history_adam=history_adam,
                     test_accuracy_sgd=test_accuracy_sgd, test_accuracy_adam=test_accuracy_adam)
+    if history_sgd is history_adam:
+        fail("5.4", "history_sgd and history_adam are the same run.", "Train two models, one per optimizer.")
+    x_test, y_test = _test_set()
     results = {}
     for label, history, value, optimizer in (("history_sgd", history_sgd, test_accuracy_sgd, "SGD"),
                                              ("history_adam", history_adam, test_accuracy_adam, "Adam")):
-        model, logs, params = history_parts("5.4", history, label)
-        _check_cnn("5.4", model)
-        _check_optimizer("5.4", model, label, optimizer)
-        _check_run("5.4", label, logs, params, num_epochs=10)
+        info, model, logs, params = trained_model("5.4", history, label)
+        _check_cnn("5.4", info)
+        check_loss("5.4", info)
+        _check_optimizer("5.4", info, label, optimizer)
+        _check_run("5.4", label, logs, params, num_epochs=10, batch_size=32)
         name = "test_accuracy_" + optimizer.lower()
         reported = as_accuracy("5.4", name, value)
-        measured = _test_accuracy(model)
-        _check_reported("5.4", name, reported, measured)
-        results[optimizer] = measured
-    if history_sgd is history_adam:
-        fail("5.4", "history_sgd and history_adam are the same run.", "Train two models, one per optimizer.")
+        results[optimizer] = check_reported_accuracy(
+            "5.4", name, reported, model, x_test, y_test, logs,
+            f"Evaluate the model of {label} on x_test_4d and y_test_onehot and keep the accuracy.")
     fast = _fast()
     for optimizer, key, bar in (("SGD", "sgd", SGD_BAR), ("Adam", "adam", ADAM_BAR)):
         needed = FAST_FLOOR[key] if fast else bar
@@ -539,10 +525,10 @@ def exercise_5_5(model: Any, index: Any, probabilities: Any, predicted_digit: An
         given = given[0]
     if given.shape != (10,):
         fail("5.5", f"probabilities has shape {given.shape}.",
-             "Predict on a batch of one image, x_test_4d[index:index + 1]: the result has shape (1, 10).")
+             "Predict on a batch holding only test image `index` (keep the batch axis): the result has shape (1, 10).")
     if not np.allclose(given, expected, atol=1e-4):
         fail("5.5", "these are not the model's probabilities for test image `index`.",
-             "Predict on x_test_4d[index:index + 1] with the trained model.")
+             "Predict test image `index` of x_test_4d (as a batch of one) with the trained model.")
     digit_array = np.asarray(predicted_digit.numpy() if hasattr(predicted_digit, "numpy") else predicted_digit)
     if digit_array.size > 1:
         fail("5.5", f"predicted_digit holds {digit_array.size} values.",
@@ -570,13 +556,15 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
     channels last: shape (1, 26, 26, 32) or (26, 26, 32).
 
     Accepts arrays or tensors, from a sub-model built with ``keras.Model`` or by calling the
-    layer. Rejects channels moved first, the pooling layer's or the whole model's output,
-    maps of another image or of an untrained model.
+    layer, for a Sequential or functional model. Rejects channels moved first, the pooling
+    layer's or the whole model's output, maps of another image or of an untrained model.
     """
     __tracebackhide__ = True
     require_attempt("5.6", feature_maps=feature_maps)
-    if not hasattr(model, "layers") or not model.layers or _kind(model.layers[0]) != "Conv2D":
+    info = read_model("5.6", "model", model)
+    if not info.layers or _kind(info.layers[0]) != "Conv2D":
         fail("5.6", "the model's first layer is not Conv2D.", "Pass the trained model, model_adam.")
+    _check_input("5.6", info)
     import keras
 
     picture = to_array("5.6", "image", image).astype(np.float32)
@@ -584,7 +572,7 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
         picture = picture.reshape(1, 28, 28, 1)
     if picture.shape != (1, 28, 28, 1):
         fail("5.6", f"image has shape {picture.shape}.", "Use one test image, such as x_test_4d[index].")
-    extractor = keras.Model(inputs=model.inputs, outputs=model.layers[0].output)
+    extractor = keras.Model(inputs=model.inputs, outputs=info.layers[0].output)
     expected = np.asarray(extractor.predict(picture, verbose=0))[0]
     maps = to_array("5.6", "feature_maps", feature_maps).astype(float)
     if maps.shape == (1, 26, 26, 32):
@@ -594,17 +582,17 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
              "Keep the layout Keras returns, channels last: (1, 26, 26, 32) or (26, 26, 32).")
     if maps.shape in ((1, 13, 13, 32), (13, 13, 32)):
         fail("5.6", "these are the pooling layer's maps.",
-             "Take the output of the first layer, the convolution (model.layers[0]).")
+             "Take the output of the first layer, the convolution.")
     if maps.shape in ((1, 10), (10,)):
         fail("5.6", "this is the output of the whole model.",
-             "Build a model that ends at the first layer: keras.Model(inputs=model.inputs, outputs=...).")
+             "Build a model that ends at the first layer's output, and predict with it.")
     if maps.shape != (26, 26, 32):
         fail("5.6", f"feature_maps has shape {maps.shape}.",
-             "The first layer gives 32 maps of 26x26 for one image.")
+             "The first layer gives one 26x26 map per filter for one image.")
     if not np.allclose(maps, expected, rtol=1e-3, atol=1e-4):
         fail("5.6", "these maps are not what the trained model's first layer gives for `image`.",
-             "Run `image` (with a batch axis) through a model from model.inputs to the first "
-             "layer's output of the trained model.")
+             "Run `image` (with a batch axis) through a model from model_adam's inputs to its "
+             "first layer's output.")
     active = int(np.sum(expected.max(axis=(0, 1)) > 0))
     passed("5.6", f"32 feature maps of 26x26; {active} of them respond somewhere in this image.")
 
@@ -614,27 +602,35 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
 
 def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any) -> None:
     """Exercise 5.7 (optional): ``build_deeper_cnn()`` gave two Conv2D(3x3, relu) +
-    MaxPooling2D(2x2) blocks, then Flatten, Dropout, an optional hidden Dense, Dense(10,
-    softmax), compiled; after training it reaches at least 99.0 % in full mode.
+    MaxPooling2D(2x2) blocks with 32 then 64 filters, then Flatten, Dense(100, relu),
+    Dropout(0.5), Dense(10, softmax), compiled with Adam(learning_rate=0.001), categorical
+    cross-entropy and accuracy; trained 10 epochs with batch 64, it reaches at least 99.0 %
+    in full mode.
 
-    Accepts any filter counts and a Dropout between the blocks. Rejects one block, three
-    blocks, padding 'same', accuracies that do not match the model.
+    Accepts Sequential, ``Sequential.add`` and functional models, losses and metrics as
+    strings or objects. Rejects one block or three, swapped or other filter counts, padding
+    'same', another head or order, another optimizer or learning rate, another loss, a
+    channels-first or batch-in-shape input (before feeding it an image), accuracies that are
+    not the model's test accuracy.
     """
     __tracebackhide__ = True
     require_attempt("5.7", history_deeper=history_deeper, test_accuracy_deeper=test_accuracy_deeper)
-    model, logs, _ = history_parts("5.7", history_deeper, "history_deeper")
-    _check_input("5.7", model)
-    rest = _split_blocks("5.7", model, blocks=2)
-    _check_head("5.7", rest, model)
-    _check_final_layer("5.7", model)
-    if not np.all(np.isfinite(np.asarray(logs["loss"], dtype=float))):
-        fail("5.7", "the loss became NaN.", "Lower the learning rate of the optimizer in build_deeper_cnn.")
+    info, model, logs, params = trained_model("5.7", history_deeper, "history_deeper")
+    _check_deeper("5.7", info)
+    check_loss("5.7", info)
+    _check_optimizer("5.7", info, "history_deeper", "Adam")
+    check_finite("5.7", "the deeper network", logs,
+                 "Train on the scaled images x_train_4d (0..1) with the settings above.")
+    check_epochs("5.7", "the deeper network", logs, mode.epochs(10),
+                 "Train with num_epochs = 10 through mode.epochs(num_epochs).")
     reported = as_accuracy("5.7", "test_accuracy_deeper", test_accuracy_deeper)
-    measured = _test_accuracy(model)
-    _check_reported("5.7", "test_accuracy_deeper", reported, measured)
+    x_test, y_test = _test_set()
+    measured = check_reported_accuracy(
+        "5.7", "test_accuracy_deeper", reported, model, x_test, y_test, logs,
+        "Evaluate the deeper model on x_test_4d and y_test_onehot and keep the accuracy.")
     needed = FAST_FLOOR["deeper"] if _fast() else DEEPER_BAR
     if measured < needed:
         fail("5.7", f"the deeper network reaches {measured:.2%} on the test set, below {needed:.1%}.",
-             "Compile it with Adam, and check the filter counts and the dropout rate.")
+             "Check the inputs (x_train_4d, scaled to 0..1) and the settings above the fit.")
     note = " (fast mode)" if _fast() else ""
     passed("5.7", f"two convolution blocks reach {measured:.2%} on the test set{note}.")
