@@ -354,7 +354,7 @@ CORRECT_3_3 = [
 WRONG_3_3 = [
     ("percentage", lambda s: classic_args(s, 100 * s.classic_accuracy), "fraction"),
     ("[loss, accuracy]", lambda s: classic_args(
-        s, s.classic_model.evaluate(s.x_test, s.y_test_onehot, verbose=0)), "keep the second"),
+        s, s.classic_model.evaluate(s.x_test, s.y_test_onehot, verbose=0)), "keep only the accuracy"),
     ("the loss", lambda s: classic_args(s, s.classic_model.evaluate(s.x_test, s.y_test_onehot, verbose=0)[0]),
      "not the loss|x_test_flat"),
     ("last training accuracy", lambda s: classic_args(s, s.classic_history.history["categorical_accuracy"][-1]),
