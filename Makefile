@@ -8,6 +8,10 @@ KERNEL_NAME := mnist-course
 NBGRADER ?= nbgrader>=0.9.6,<0.10
 # Per-cell time limit (seconds) for the notebook tests; a runaway cell fails instead of hanging.
 CELL_TIMEOUT ?= 300
+# Test processes run side by side (pytest-xdist; a test file stays in one process, so a
+# notebook's cells run in order in one kernel). Each trains with TensorFlow: keep it near the
+# number of cores.
+TEST_JOBS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help setup test lab solutions student data grade benchmark nbgrader clean
@@ -25,7 +29,7 @@ setup: ## Create .venv, install the course and its test tools, register the Jupy
 	@echo "Setup done. Next: make test (or make lab to start the course)."
 
 test: ## Run every test, and every solution notebook in fast mode (nbval)
-	MNIST_COURSE_FAST=1 $(BIN)/python -m pytest --nbval-cell-timeout=$(CELL_TIMEOUT)
+	MNIST_COURSE_FAST=1 $(BIN)/python -m pytest --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(TEST_JOBS) --dist loadfile
 
 lab: ## Start JupyterLab on the student notebooks
 	$(BIN)/jupyter lab notebooks/
