@@ -40,7 +40,7 @@ solutions: ## Execute every solution notebook in full mode into build/ (sources 
 		--ExecutePreprocessor.timeout=3600 --output-dir build/solutions solutions/*.ipynb
 
 student: ## Regenerate the student notebooks in notebooks/ from solutions/
-	$(BIN)/python -m mnist_course.student solutions notebooks
+	$(BIN)/python -m mnist_course.tools.student solutions notebooks
 
 data: ## Find (or download) MNIST and Fashion-MNIST and say where they came from
 	$(BIN)/python -m mnist_course.data
@@ -56,7 +56,7 @@ grade: ## Grade with the course's checks: make grade NOTEBOOK=notebooks/01_meet_
 	fi
 
 benchmark: ## Train every model of the course on the full data, timed (build/benchmark.*; ARGS="--only mlp")
-	$(BIN)/python -m mnist_course.benchmark $(ARGS)
+	$(BIN)/python -m mnist_course.tools.benchmark $(ARGS)
 
 nbgrader: ## Install nbgrader into .nbgrader/ (not .venv): the nbgrader export's test runs it
 	$(BIN)/python -m pip install --quiet --prefix .nbgrader '$(NBGRADER)'

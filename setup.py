@@ -2,7 +2,7 @@
 
 ``notebooks/`` (generated from ``solutions/`` by ``make student``) is the one source; it is
 copied to ``mnist_course/_notebooks/`` in the build, never into the source tree, and
-``solutions/`` never is. ``mnist_course.notebooks`` reads them there.
+``solutions/`` never is. ``mnist_course.tools.install`` reads them there.
 """
 
 import shutil

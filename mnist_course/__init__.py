@@ -1,5 +1,19 @@
 """Helpers for the mnist-course notebooks: data loading, plotting, checks and set-up.
 
+The package has two halves. What a lesson imports sits at the top:
+
+- :mod:`~mnist_course.setup` (``setup_notebook``), :mod:`~mnist_course.data`,
+  :mod:`~mnist_course.mode` (fast mode), :mod:`~mnist_course.plots`, :mod:`~mnist_course.images`,
+  :mod:`~mnist_course.pad` (the drawing pad), :mod:`~mnist_course.tables`,
+  :mod:`~mnist_course.quiet`, and :mod:`~mnist_course.checks` (one module per notebook).
+
+Course tooling, which no lesson imports, lives in three subpackages:
+
+- :mod:`~mnist_course.grade`: the grader (kernel side, judge, reports, ``--jobs``, ``--stats``);
+- :mod:`~mnist_course.export`: nbgrader and Gradescope;
+- :mod:`~mnist_course.tools`: the ``mnist-course`` command, the notebook model, ``make
+  student``, the pip install of the notebooks, and the benchmark.
+
 Imported in a Jupyter kernel, the package imports Keras at once with TensorFlow's start-up
 log lines dropped (see :mod:`mnist_course.quiet`), so import it before ``keras`` in a notebook.
 Elsewhere (tests, the command line) it imports nothing heavy.

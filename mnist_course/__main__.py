@@ -1,7 +1,7 @@
-"""``python -m mnist_course``: the same as the ``mnist-course`` command (see :mod:`mnist_course.cli`)."""
+"""``python -m mnist_course``: the same as the ``mnist-course`` command (see :mod:`mnist_course.tools.cli`)."""
 
 import sys
 
-from mnist_course.cli import main
+from mnist_course.tools.cli import main
 
 sys.exit(main())

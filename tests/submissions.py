@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from conftest import SOLUTIONS
-from mnist_course.student import BEGIN_MARKER, END_MARKER, EXERCISE_TAG, make_student_notebook
+from mnist_course.tools.student import BEGIN_MARKER, END_MARKER, EXERCISE_TAG, make_student_notebook
 
 NOTEBOOK_01 = SOLUTIONS / "01_meet_the_data.ipynb"
 EXERCISES_01 = ("1.1", "1.2", "1.3", "1.4")

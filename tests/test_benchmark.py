@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mnist_course import benchmark
+from mnist_course.tools import benchmark
 
 from conftest import ROOT, SOLUTIONS
 
@@ -56,7 +56,7 @@ def test_settings_match_the_notebook(reference):
 
 def test_tiny_run_writes_json_table_and_plot(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "mnist_course.benchmark", "--limit", "600", "--epochs-scale", "0.01",
+        [sys.executable, "-m", "mnist_course.tools.benchmark", "--limit", "600", "--epochs-scale", "0.01",
          "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "epoch 1/1" in result.stdout, "progress is shown while it runs"
@@ -74,6 +74,6 @@ def test_tiny_run_writes_json_table_and_plot(tmp_path):
 
 
 def test_unknown_model_is_refused():
-    result = subprocess.run([sys.executable, "-m", "mnist_course.benchmark", "--only", "nope"],
+    result = subprocess.run([sys.executable, "-m", "mnist_course.tools.benchmark", "--only", "nope"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0 and "known models" in result.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_course import cli
+from mnist_course.tools import cli
 from mnist_course.export.gradescope import results_json
 from mnist_course.grade import ExerciseResult, Report
 

@@ -20,9 +20,9 @@ import nbformat
 import pytest
 
 from conftest import ROOT, SOLUTIONS
-from mnist_course import cli
+from mnist_course.tools import cli
 from mnist_course.export.nbgrader import nbgrader_notebook
-from mnist_course.student import CHECK_TAG, EXERCISE_TAG, NotebookError, exercise_ids
+from mnist_course.tools.ipynb import CHECK_TAG, EXERCISE_TAG, NotebookError, exercise_ids
 
 from submissions import EXERCISES_01, WRONG, submission
 

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from mnist_course import student
+from mnist_course.tools import student
 from mnist_course.checks import CheckFailed, NotAttempted, _core
 
 ROOT = Path(__file__).resolve().parents[1]

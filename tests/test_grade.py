@@ -24,12 +24,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from mnist_course import _grading_kernel, cli, grade
+from mnist_course import grade
+from mnist_course.grade import kernel as _grading_kernel
+from mnist_course.tools import cli
 from mnist_course.checks import nb01
 from mnist_course.grade import capture, judge, reference, run
 from mnist_course.grade import scan as scan_module
 from mnist_course.checks._core import CheckFailed
-from mnist_course.student import exercise_ids
+from mnist_course.tools.ipynb import exercise_ids
 
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS
 
@@ -494,7 +496,7 @@ def test_exit_code_is_0_only_when_everything_passed(monkeypatch, capsys, statuse
 def test_the_command_is_installed_and_make_grade_is_documented():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     module, function = scripts["mnist-course"].split(":")
-    assert module == "mnist_course.cli" and callable(getattr(cli, function))
+    assert module == "mnist_course.tools.cli" and callable(getattr(cli, function))
     help_text = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True).stdout
     assert re.search(r"make grade\s+\S.*NOTEBOOK=", help_text)
     usage = subprocess.run(["make", "-s", "grade"], cwd=ROOT, capture_output=True, text=True)

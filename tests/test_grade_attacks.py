@@ -327,7 +327,7 @@ def test_the_data_the_notebook_rewrote_was_the_instructors_copy_and_later_runs_u
 @pytest.fixture
 def grade_cli(capsys):
     """`mnist-course grade ARGS` in this process (refusals come before any kernel starts)."""
-    from mnist_course import cli
+    from mnist_course.tools import cli
 
     def run(*args: str) -> SimpleNamespace:
         code = cli.main(["grade", *args])

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS
 from mnist_course.export.wheel import build_wheel
-from mnist_course.notebooks import copy_notebooks, notebook_files
+from mnist_course.tools.install import copy_notebooks, notebook_files
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_notebooks_command_of_an_installed_wheel_copies_the_packaged_notebooks(i
 
 
 def test_notebooks_command_never_overwrites_work_without_asking(tmp_path, capsys):
-    from mnist_course import cli
+    from mnist_course.tools import cli
 
     folder = tmp_path / "course"
     folder.mkdir()
@@ -97,7 +97,7 @@ def test_copy_notebooks_asks_before_replacing(tmp_path):
 
 
 def test_notebooks_command_asks_in_a_terminal(tmp_path, monkeypatch, capsys):
-    from mnist_course import cli
+    from mnist_course.tools import cli
 
     mine = tmp_path / "01_meet_the_data.ipynb"
     mine.write_text("mine", encoding="utf-8")
@@ -113,7 +113,7 @@ def test_notebooks_command_asks_in_a_terminal(tmp_path, monkeypatch, capsys):
 
 
 def test_notebooks_command_refuses_a_file_as_folder(tmp_path):
-    from mnist_course import cli
+    from mnist_course.tools import cli
 
     (tmp_path / "file").write_text("x")
     assert cli.main(["notebooks", str(tmp_path / "file")]) == 2

@@ -13,7 +13,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from mnist_course.student import BEGIN_MARKER, CHECK_TAG, EXERCISE_TAG, exercise_ids
+from mnist_course.tools.ipynb import BEGIN_MARKER, CHECK_TAG, EXERCISE_TAG, exercise_ids
 
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS
 

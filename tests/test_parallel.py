@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from mnist_course import parallel
+from mnist_course.grade import parallel
 from mnist_course.grade import Report
 
 from submissions import class_folder
@@ -116,7 +116,7 @@ def test_progress_estimates_the_time_left(monkeypatch):
 
 
 def test_jobs_must_be_positive(capsys):
-    from mnist_course import cli
+    from mnist_course.tools import cli
 
     assert cli.main(["grade", str(ROOT / "notebooks"), "--jobs", "0"]) == 2
     assert "--jobs" in capsys.readouterr().err
@@ -124,7 +124,7 @@ def test_jobs_must_be_positive(capsys):
 
 def test_report_json_round_trip():
     from mnist_course.grade import ExerciseResult
-    from mnist_course.reports import report_from_dict
+    from mnist_course.grade.results import report_from_dict
 
     report = Report("a.ipynb", course_notebook="01", exercises=[ExerciseResult("1.1", "failed", "why")])
     again = report_from_dict(json.loads(json.dumps(report.to_dict())))

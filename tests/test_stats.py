@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mnist_course.grade import ExerciseResult, Report
-from mnist_course.stats import markdown, statistics, write_stats
+from mnist_course.grade.stats import markdown, statistics, write_stats
 
 
 def report(name: str, *results: tuple[str, str, str]) -> Report:

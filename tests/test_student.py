@@ -6,8 +6,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from mnist_course import student
-from mnist_course.student import NotebookError
+from mnist_course.tools import student
+from mnist_course.tools.student import NotebookError
 
 from conftest import NOTEBOOKS, SOLUTIONS
 

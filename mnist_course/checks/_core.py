@@ -320,16 +320,68 @@ def close(actual: Any, expected: Any, rtol: float = 1e-3, atol: float = 1e-6) ->
         return False
 
 
-def is_number(value: Any) -> bool:
-    """True for a Python or NumPy number, or a 0-d array or tensor of one.
+def scalar(value: Any) -> Any:
+    """The one number inside ``value``, whatever holds it; anything else comes back unchanged.
+
+    The course's one normalisation of a number answer: a Python or NumPy scalar, a tensor, or a
+    one-element list, tuple, array or tensor (``model.evaluate(...)[1:]``, ``np.array([0.97])``)
+    all give the same number, in every check.
 
     Example:
-        >>> is_number(np.float32(1.5)), is_number("1.5")
-        (True, False)
+        >>> scalar([np.float32(0.5)]), scalar(np.array([[3]])), scalar("3")
+        (0.5, 3, '3')
     """
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    if isinstance(value, bool):
+    if hasattr(value, "numpy") and callable(value.numpy):  # a TensorFlow/Keras tensor or variable
+        try:
+            value = value.numpy()
+        except Exception:
+            return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        try:
+            array = np.asarray(value)
+        except Exception:
+            return value
+        if array.size == 1 and array.dtype != object:
+            return array.reshape(()).item() if array.ndim else array[()]
+        if array.size == 1 and array.dtype == object:
+            return scalar(array.reshape(-1)[0])
+    return value
+
+
+def is_number(value: Any) -> bool:
+    """True for a number in any of the forms :func:`scalar` unwraps (not a bool, not a string).
+
+    Example:
+        >>> is_number(np.float32(1.5)), is_number([2]), is_number("1.5"), is_number(True)
+        (True, True, False, False)
+    """
+    value = scalar(value)
+    if isinstance(value, (bool, np.bool_, str, bytes)):
         return False
-    array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+    array = np.asarray(value) if isinstance(value, (int, float, np.number, np.ndarray)) else None
     return array is not None and array.ndim == 0 and np.issubdtype(array.dtype, np.number)
+
+
+def number(value: Any) -> float:
+    """The float value of a number answer in any form :func:`is_number` accepts.
+
+    Example:
+        >>> number([np.int64(7)]), number(np.array(0.25, dtype=np.float16))
+        (7.0, 0.25)
+    """
+    return float(scalar(value))
+
+
+def as_fractions(values: Any) -> np.ndarray:
+    """A curve or list of accuracies as fractions: values given in percent (largest above 1 and
+    at most 100) are divided by 100, so the same curve gives the same verdict either way.
+
+    Example:
+        >>> as_fractions([50, 97.5]).tolist(), as_fractions([0.5, 0.975]).tolist()
+        ([0.5, 0.975], [0.5, 0.975])
+    """
+    array = np.asarray(scalar(values) if np.size(values) == 1 else values, dtype=float).reshape(-1)
+    finite = array[np.isfinite(array)]
+    if finite.size and 1 < finite.max() <= 100 and finite.min() >= 0:
+        return array / 100
+    return array

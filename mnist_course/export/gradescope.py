@@ -33,8 +33,8 @@ import nbformat
 
 from mnist_course import grade
 from mnist_course.export.wheel import CHECKOUT, build_wheel
-from mnist_course.reports import PASSED, results_of, summary
-from mnist_course.student import exercise_ids
+from mnist_course.grade.results import PASSED, results_of, summary
+from mnist_course.tools.ipynb import exercise_ids
 
 CONFIG = "autograder.json"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -82,7 +82,7 @@ exec "$PYTHON" -m mnist_course.export.gradescope run --root "$ROOT" --config "$R
 def assignment_config(numbers: list[str], *, fast: bool = False, visibility: str = "visible",
                       cell_timeout: int | None = None, timeout: int | None = None) -> dict:
     """The assignment's settings: each course notebook's title and exercises, the mode, limits."""
-    from mnist_course.notebooks import notebook_files
+    from mnist_course.tools.install import notebook_files
 
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}.")

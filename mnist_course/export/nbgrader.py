@@ -31,25 +31,15 @@ from pathlib import Path
 
 import nbformat
 
-from mnist_course.student import BEGIN_MARKER, CHECK_TAG, EXERCISE_TAG, NotebookError, read_notebook
+from mnist_course.tools.ipynb import (
+    BEGIN_MARKER, CHECK_TAG, EXERCISE_TAG, NotebookError, first_tag, has_solution, read_notebook,
+)
 
 SCHEMA_VERSION = 3
 #: Points of each check cell (one exercise, one point: the score matches the course grader).
 CHECK_POINTS = 1
 #: Points of a written (Markdown) answer, graded by hand in nbgrader's formgrader.
 WRITTEN_ANSWER_POINTS = 0
-
-
-def _tag(cell, pattern: re.Pattern) -> str | None:
-    for tag in cell.get("metadata", {}).get("tags", []):
-        match = pattern.match(tag)
-        if match:
-            return match.group(1)
-    return None
-
-
-def _has_solution(cell) -> bool:
-    return any(line.strip() == BEGIN_MARKER for line in cell.source.splitlines())
 
 
 def _unique(grade_id: str, taken: set[str]) -> str:
@@ -63,7 +53,7 @@ def _unique(grade_id: str, taken: set[str]) -> str:
 def nbgrader_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
     """A copy of a solution notebook with nbgrader's metadata on every cell, outputs dropped.
 
-    Raises :class:`~mnist_course.student.NotebookError` when a cell holds an answer but is
+    Raises :class:`~mnist_course.tools.ipynb.NotebookError` when a cell holds an answer but is
     not tagged ``exercise:N.M`` (nbgrader would refuse it), or a check cell holds one.
 
     Example:
@@ -75,9 +65,9 @@ def nbgrader_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -
     taken: set[str] = set()
     for index, cell in enumerate(notebook.cells):
         where = f"{name}, cell {index + 1}"
-        exercise, check = _tag(cell, EXERCISE_TAG), _tag(cell, CHECK_TAG)
+        exercise, check = first_tag(cell, EXERCISE_TAG), first_tag(cell, CHECK_TAG)
         suffix = (exercise or check or "").replace(".", "_")
-        solution_cell = _has_solution(cell)
+        solution_cell = has_solution(cell)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         if check is not None:

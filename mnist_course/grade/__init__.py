@@ -1,6 +1,6 @@
 """Grade a student's notebook, exercise by exercise, with the course's own checks.
 
-``mnist-course grade NOTEBOOK`` (see :mod:`mnist_course.cli`) calls :func:`grade_notebook`.
+``mnist-course grade NOTEBOOK`` (see :mod:`mnist_course.tools.cli`) calls :func:`grade_notebook`.
 A submission flows through these modules, each with one job:
 
 1. :mod:`~mnist_course.grade.reference`: which course notebook it is (from its tags) and the
@@ -12,7 +12,7 @@ A submission flows through these modules, each with one job:
 3. :mod:`~mnist_course.grade.run`: execute that copy in a fresh kernel, contained in a folder
    of its own (working directory, ``HOME``, IPython directory, temp directory) with a copy of
    the course without ``solutions/``; afterwards every process it started is ended. At each
-   check position the kernel's helper (:mod:`mnist_course._grading_kernel`) hands the check's
+   check position the kernel's helper (:mod:`mnist_course.grade.kernel`) hands the check's
    arguments over *as data* (:mod:`~mnist_course.grade.capture`): arrays, numbers, models as
    ``.keras`` files, histories, figures, and a function's outputs on the inputs the check gave
    it. Nothing that comes out of the kernel is a verdict.

@@ -1,6 +1,6 @@
 """Hand an answer over as data: written in the student's kernel, read back by the judge.
 
-At a check position the grader's helper in the kernel (:mod:`mnist_course._grading_kernel`)
+At a check position the grader's helper in the kernel (:mod:`mnist_course.grade.kernel`)
 calls :func:`dump` with the check's arguments; the judge (:mod:`mnist_course.grade.judge`)
 calls :func:`load` on the same folder and gets objects the course's check can read. Nothing
 in the folder is a verdict, and nothing in it is executed: JSON, ``.npy`` files read with
@@ -266,7 +266,7 @@ def dump(folder: str, names: list[str], args: list, kwargs: dict,
     """Write the answers ``args``/``kwargs`` (the check's parameters ``names``) into ``folder``.
 
     ``record_calls(recorder, args, kwargs)``, if given, runs the course's check with every
-    function answer wrapped by :meth:`Recorder.record` (see :mod:`mnist_course._grading_kernel`).
+    function answer wrapped by :meth:`Recorder.record` (see :mod:`mnist_course.grade.kernel`).
     Raises :class:`CaptureError` for an answer that cannot be handed over.
     """
     os.makedirs(folder, exist_ok=True)

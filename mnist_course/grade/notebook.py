@@ -33,7 +33,7 @@ from mnist_course.grade.run import (
     Snapshot, Workspace, base_environment, data_variables, digest_files, execute_plan,
     kernel_environment, private_folder, remove_tree, require_kernel, snapshot_course, write_files,
 )
-from mnist_course.student import NotebookError, read_notebook
+from mnist_course.tools.ipynb import NotebookError, read_notebook
 
 #: Default time limits in seconds: (per cell, whole notebook), for full and fast mode.
 DEFAULT_TIMEOUTS = {"full": (1800, 7200), "fast": (300, 900)}

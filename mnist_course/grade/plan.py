@@ -3,7 +3,7 @@
 :func:`plan_execution` compares the submission's check cells with the course's (deleted,
 duplicated, moved or edited cells make that exercise *tampered*), scans its code
 (:mod:`mnist_course.grade.scan`), and builds the copy to run: a hidden first cell that sets up
-the grader's helper in the kernel (:mod:`mnist_course._grading_kernel`) before any student
+the grader's helper in the kernel (:mod:`mnist_course.grade.kernel`) before any student
 code, then the submission's cells, with the course's own check call at each check position,
 rewritten to hand the call's arguments over as data instead of checking them there.
 
@@ -22,11 +22,11 @@ import dataclasses
 import nbformat
 
 from mnist_course.grade.reference import (
-    Reference, check_call, normalised, parse, plain_call, tagged,
+    Reference, check_call, normalised, parse, plain_call,
 )
 from mnist_course.grade.results import GradeError
 from mnist_course.grade.scan import Scanner
-from mnist_course.student import CHECK_TAG, EXERCISE_TAG
+from mnist_course.tools.ipynb import CHECK_TAG, EXERCISE_TAG, tagged
 
 #: The name of the grader's helper object in the kernel.
 HELPER = "_mnist_course_grader"
@@ -191,7 +191,7 @@ def plan_execution(notebook, reference: Reference, environment: dict[str, str | 
 
 
 def _setup_source(reference: Reference, environment: dict, package_dir: str, answers_dir: str) -> str:
-    kernel_helper = f"{package_dir}/_grading_kernel.py"
+    kernel_helper = f"{package_dir}/grade/kernel.py"
     return (
         "# Added by mnist-course grade: sets up the grader's helper before any other code runs.\n"
         "def _mnist_course_grader_setup():\n"

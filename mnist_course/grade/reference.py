@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from mnist_course.grade.results import GradeError
-from mnist_course.student import CHECK_TAG, EXERCISE_TAG, NotebookError, exercise_ids, read_notebook
+from mnist_course.tools.ipynb import CHECK_TAG, EXERCISE_TAG, NotebookError, exercise_ids, read_notebook, tagged
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Where the solution notebooks are in a checkout of the course (absent in an installed wheel).
@@ -51,14 +51,6 @@ class Reference:
 
 def _checks_file(number: int) -> Path:
     return PACKAGE_DIR / "checks" / f"nb{number:02d}.py"
-
-
-def tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
-
-
-def tagged(cell, pattern: re.Pattern) -> list[str]:
-    return [m.group(1) for m in map(pattern.match, tags(cell)) if m]
 
 
 def _guess_number(notebook, path: Path) -> int | None:

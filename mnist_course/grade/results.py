@@ -1,14 +1,20 @@
-"""What grading finds out: the statuses, one exercise's result, one notebook's report.
+"""What grading finds out: the statuses, one exercise's result, one notebook's report, and
+reading a report back from the JSON of ``mnist-course grade --json`` (parallel grading, the
+class statistics and the exports use these).
 
 Example:
     >>> report = Report("a.ipynb", exercises=[ExerciseResult("1.1", PASSED)])
-    >>> report.exit_code, report.counts()[PASSED]
-    (0, 1)
+    >>> report.exit_code, report.counts()[PASSED], summary(report)
+    (0, 1, '1 of 1 passed')
+    >>> report_from_dict(report.to_dict()) == report
+    True
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED, TIMED_OUT, TAMPERED = (
     "passed", "failed", "not attempted", "not reached", "timed out", "tampered")
@@ -68,3 +74,40 @@ class Report:
         data["exit_code"] = self.exit_code
         data["counts"] = self.counts()
         return data
+
+
+def results_of(report: Report) -> list[ExerciseResult]:
+    """The exercise results of a report, in the course's order."""
+    return list(report.exercises)
+
+
+def summary(report: Report) -> str:
+    """One line: how many exercises passed, and the count of every other result.
+
+    Example:
+        >>> summary(Report("a.ipynb", error="not a notebook"))
+        'not graded: not a notebook'
+    """
+    if report.error is not None:
+        return f"not graded: {report.error}"
+    counts = report.counts()
+    parts = [f"{counts[PASSED]} of {len(report.exercises)} passed"]
+    return ", ".join(parts + [f"{counts[s]} {s}" for s in STATUSES[1:] if counts[s]])
+
+
+def _fields(cls) -> set[str]:
+    return {field.name for field in dataclasses.fields(cls)}
+
+
+def report_from_dict(data: dict) -> Report:
+    """A :class:`Report` from its ``to_dict()``; keys it does not know are ignored, so a report
+    written by a newer grader still reads."""
+    results = [ExerciseResult(**{k: v for k, v in item.items() if k in _fields(ExerciseResult)})
+               for item in data.get("exercises", data.get("results", []))]
+    values = {k: v for k, v in data.items() if k in _fields(Report) and k != "exercises"}
+    return Report(**values, exercises=results)
+
+
+def read_report(path: str | Path) -> Report:
+    """The report in a JSON file written by ``mnist-course grade NOTEBOOK --json FILE``."""
+    return report_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

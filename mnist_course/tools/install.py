@@ -22,12 +22,12 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from mnist_course.student import _backup
+from mnist_course.tools.student import _backup
 
 #: Where ``mnist-course notebooks`` writes when no folder is given.
 DEFAULT_FOLDER = "mnist-course-notebooks"
 PACKAGED = "_notebooks"  # folder inside the package, filled at build time
-CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def notebook_files() -> list:

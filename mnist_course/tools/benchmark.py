@@ -15,9 +15,9 @@ which test accuracy first reached 99.0 %, and peak memory, then writes
 ``build/benchmark.json``, ``build/benchmark.md`` and ``build/benchmark.png``.
 
 Example:
-    $ python -m mnist_course.benchmark                  # everything, full data
-    $ python -m mnist_course.benchmark --only mlp       # one model
-    $ python -m mnist_course.benchmark --epochs-scale 0.2 --limit 6000   # a quick look
+    $ python -m mnist_course.tools.benchmark                  # everything, full data
+    $ python -m mnist_course.tools.benchmark --only mlp       # one model
+    $ python -m mnist_course.tools.benchmark --epochs-scale 0.2 --limit 6000   # a quick look
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import numpy as np
 #: Test accuracy whose first crossing is timed.
 TARGET_ACCURACY = 0.99
 #: Where the solution notebooks are, relative to the repository root.
-SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "solutions"
+SOLUTIONS_DIR = Path(__file__).resolve().parents[2] / "solutions"
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ def run_all(names: list[str], output: Path, epochs_scale: float, limit: int | No
               f"(scale {epochs_scale}), batch {reference.batch_size}", flush=True)
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
             result_file = Path(handle.name)
-        command = [sys.executable, "-m", "mnist_course.benchmark", "--child", name,
+        command = [sys.executable, "-m", "mnist_course.tools.benchmark", "--child", name,
                    "--epochs-scale", str(epochs_scale), "--result-file", str(result_file)]
         if limit:
             command += ["--limit", str(limit)]
@@ -439,7 +439,7 @@ def plot_accuracy_against_time(results: list[dict[str, Any]]):
 def main(argv: list[str] | None = None) -> int:
     """Command line of ``make benchmark``."""
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_course.benchmark",
+        prog="python -m mnist_course.tools.benchmark",
         description="Train every reference model of the course on the full data and time it.")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only this model (repeatable); one of: "

@@ -21,9 +21,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from mnist_course import grade
-from mnist_course.reports import (
-    FAILED, NOT_ATTEMPTED, NOT_REACHED, PASSED, STATUSES, TAMPERED, TIMED_OUT, results_of,
+from mnist_course.grade.results import (
+    FAILED, NOT_ATTEMPTED, NOT_REACHED, PASSED, STATUSES, TAMPERED, TIMED_OUT, Report, results_of,
 )
 
 #: Statuses always shown, then the rarer ones when they occur.
@@ -60,7 +59,7 @@ def failure_message(detail: str) -> str:
     return lines[0] if lines else "(no message)"
 
 
-def statistics(reports: list[grade.Report]) -> ClassStatistics:
+def statistics(reports: list[Report]) -> ClassStatistics:
     """Count every exercise's statuses and failure messages over ``reports``."""
     counts: dict[str, Counter] = {}
     messages: dict[str, Counter] = {}
@@ -139,7 +138,7 @@ def markdown(stats: ClassStatistics, image: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_stats(reports: list[grade.Report], target: str | Path) -> tuple[Path, Path]:
+def write_stats(reports: list[Report], target: str | Path) -> tuple[Path, Path]:
     """Write the statistics page ``target`` (Markdown) and its chart beside it (same name,
     ``.png``); returns both paths."""
     target = Path(target)

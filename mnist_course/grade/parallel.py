@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TextIO
 
-from mnist_course import grade
-from mnist_course.reports import read_report
+from mnist_course.grade.notebook import DEFAULT_TIMEOUTS
+from mnist_course.grade.results import Report, read_report
 
 #: The environment variables that set how many threads TensorFlow (and OpenMP) use.
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
@@ -101,7 +101,7 @@ def _clock(seconds: float) -> str:
 
 
 def _grade_one(path: Path, arguments: Sequence[str], environment: dict[str, str], limit: float,
-               executed: Path | None) -> grade.Report:
+               executed: Path | None) -> Report:
     with tempfile.TemporaryDirectory(prefix="mnist-course-job-") as scratch:
         target = Path(scratch) / "report.json"
         command = [sys.executable, "-m", "mnist_course", "grade", str(path), "--json", str(target),
@@ -112,7 +112,7 @@ def _grade_one(path: Path, arguments: Sequence[str], environment: dict[str, str]
             finished = subprocess.run(command, env=environment, capture_output=True, text=True,
                                       timeout=limit, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:  # subprocess.run has stopped the child
-            return grade.Report(notebook=str(path), error=f"the grader did not finish within {limit:.0f} s")
+            return Report(notebook=str(path), error=f"the grader did not finish within {limit:.0f} s")
         if target.exists():
             try:
                 return read_report(target)
@@ -121,13 +121,13 @@ def _grade_one(path: Path, arguments: Sequence[str], environment: dict[str, str]
         else:
             problem = f"it stopped with exit code {finished.returncode}"
         tail = " ".join(finished.stderr.strip().splitlines()[-3:])[-400:]
-        return grade.Report(notebook=str(path), error=f"the grader crashed: {problem}. {tail}".strip())
+        return Report(notebook=str(path), error=f"the grader crashed: {problem}. {tail}".strip())
 
 
 def grade_parallel(paths: Sequence[Path], *, jobs: int, arguments: Sequence[str] = (),
                    executed_dir: Path | None = None, root: Path | None = None,
                    limit: float | None = None, progress: bool = True,
-                   stream: TextIO = sys.stderr) -> list[grade.Report]:
+                   stream: TextIO = sys.stderr) -> list[Report]:
     """Grade ``paths`` with ``jobs`` children at once; the reports are in the order of ``paths``.
 
     ``arguments`` are passed on to each ``mnist-course grade`` (e.g. ``["--fast"]``);
@@ -137,12 +137,12 @@ def grade_parallel(paths: Sequence[Path], *, jobs: int, arguments: Sequence[str]
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}.")
-    limit = limit or grade.DEFAULT_TIMEOUTS["full"][1] + GRACE_SECONDS
+    limit = limit or DEFAULT_TIMEOUTS["full"][1] + GRACE_SECONDS
     environment = child_environment(jobs)
     bar = Progress(len(paths), stream) if progress else None
     if bar:
         bar.show(f"{jobs} at a time, {threads_per_job(jobs)} thread(s) each")
-    reports: list[grade.Report | None] = [None] * len(paths)
+    reports: list[Report | None] = [None] * len(paths)
 
     def executed_copy(path: Path) -> Path | None:
         if executed_dir is None:

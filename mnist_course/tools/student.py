@@ -12,8 +12,8 @@ exercise cell differs from the fresh stub) is copied to ``notebooks/backup/`` be
 replaced, so no student work is lost.
 
 Example:
-    $ python -m mnist_course.student solutions notebooks
-    $ python -m mnist_course.student solutions notebooks --check   # exit 1 if out of date
+    $ python -m mnist_course.tools.student solutions notebooks
+    $ python -m mnist_course.tools.student solutions notebooks --check   # exit 1 if out of date
 """
 
 from __future__ import annotations
@@ -21,68 +21,21 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
-import re
 import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 
-BEGIN_MARKER = "### BEGIN SOLUTION"
-END_MARKER = "### END SOLUTION"
+from mnist_course.tools.ipynb import (
+    BEGIN_MARKER, END_MARKER, EXERCISE_TAG, NotebookError, read_notebook,
+)
+
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 #: The stub's message in a cell tagged ``exercise:N.M``.
 STUB_MESSAGE = "Exercise {exercise}: replace this line with your answer, then run the cell again."
 MARKDOWN_STUB = ("YOUR ANSWER HERE",)
-EXERCISE_TAG = re.compile(r"^exercise:(\d+\.\d+)$")
-CHECK_TAG = re.compile(r"^check:(\d+\.\d+)$")
 BACKUP_FOLDER = "backup"
-
-
-class NotebookError(ValueError):
-    """A file is not a usable notebook of this course; the message says why and what to do."""
-
-
-def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """Read and validate a notebook, raising :class:`NotebookError` with a clear message.
-
-    Example:
-        >>> read_notebook("README.md")
-        Traceback (most recent call last):
-        ...
-        mnist_course.student.NotebookError: ...
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise NotebookError(f"{path} does not exist or is not a file. Fix: check the path.")
-    try:
-        notebook = nbformat.read(path, as_version=4)
-        nbformat.validate(notebook)
-    except Exception as error:  # nbformat raises JSON, validation and Unicode errors
-        raise NotebookError(
-            f"{path} is not a valid Jupyter notebook ({error.__class__.__name__}: "
-            f"{str(error).splitlines()[0][:200] if str(error) else ''}). "
-            f"Fix: open it in Jupyter and save it again, or restore it from the course."
-        ) from None
-    return notebook
-
-
-def exercise_ids(notebook: nbformat.NotebookNode, pattern: re.Pattern = EXERCISE_TAG) -> list[str]:
-    """Return the exercise ids (``"1.2"``) named by the cells' tags, in notebook order.
-
-    Example:
-        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        ...     "x = 1", metadata={"tags": ["exercise:1.1"]})])
-        >>> exercise_ids(nb)
-        ['1.1']
-    """
-    found = []
-    for cell in notebook.cells:
-        for tag in cell.get("metadata", {}).get("tags", []):
-            match = pattern.match(tag)
-            if match and match.group(1) not in found:
-                found.append(match.group(1))
-    return found
 
 
 def code_stub(exercise: str | None = None) -> tuple[str, str]:
@@ -226,7 +179,7 @@ def _backup(target: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m mnist_course.student SOLUTIONS NOTEBOOKS [--check]``."""
+    """Command line: ``python -m mnist_course.tools.student SOLUTIONS NOTEBOOKS [--check]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("solutions", nargs="?", default="solutions")
     parser.add_argument("notebooks", nargs="?", default="notebooks")
