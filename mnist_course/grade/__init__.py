@@ -44,7 +44,9 @@ from mnist_course.grade.reference import (
     CHECKOUT_SOLUTIONS, PACKAGE_DIR, Reference, course_number, find_solution, load_reference,
     reference_from_checks,
 )
-from mnist_course.grade.report import find_submissions, format_report, summary_line, write_csv, write_json
+from mnist_course.grade.report import (
+    find_submissions, format_report, not_graded_because, safe_name, summary_line, write_csv, write_json,
+)
 from mnist_course.grade.results import (
     FAILED, NOT_ATTEMPTED, NOT_REACHED, PASSED, STATUSES, TAMPERED, TIMED_OUT, ExerciseResult, GradeError,
     Report,
@@ -57,6 +59,6 @@ __all__ = [
     "NOT_ATTEMPTED", "NOT_REACHED", "PACKAGE_DIR", "PASSED", "Plan", "Reference", "Report", "STATUSES",
     "TAMPERED", "TIMED_OUT", "WATCHED_VARIABLES", "canonical_source", "check_outputs", "course_number",
     "executed_target", "find_solution", "find_submissions", "format_report", "grade_many",
-    "grade_notebook", "interpret", "load_reference", "plan_execution", "reference_from_checks",
+    "grade_notebook", "interpret", "load_reference", "not_graded_because", "safe_name", "plan_execution", "reference_from_checks",
     "resolve_mode", "save_executed", "summary_line", "write_csv", "write_json",
 ]

@@ -312,13 +312,38 @@ def regular_file(path: str) -> bool:
         return False
 
 
+#: Largest status file or manifest read (bytes).
+MAX_SMALL_FILE = 8 * 2**20
+
+
+def read_small(path: str | os.PathLike, limit: int = MAX_SMALL_FILE) -> str:
+    """The text of ``path`` if it is a regular file (not a link, a pipe or a device, which
+    could keep a reader waiting) of at most ``limit`` bytes; :class:`CaptureError` otherwise.
+
+    Example:
+        >>> read_small("/dev/null")
+        Traceback (most recent call last):
+        ...
+        mnist_course.grade.capture.CaptureError: /dev/null is not a regular file
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        raise CaptureError(f"{os.fspath(path)} could not be opened ({error.strerror})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise CaptureError(f"{os.fspath(path)} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise CaptureError(f"{os.fspath(path)} is larger than {limit} bytes")
+    return data.decode("utf-8", errors="replace")
+
+
 def load(folder: str) -> Loaded:
     """Read the answers :func:`dump` wrote into ``folder``; raises :class:`CaptureError`."""
     try:
-        if not regular_file(os.path.join(folder, MANIFEST)):
-            raise CaptureError("the answers' manifest is missing or not a file")
-        with open(os.path.join(folder, MANIFEST), encoding="utf-8") as handle:
-            manifest = json.load(handle)
+        manifest = json.loads(read_small(os.path.join(folder, MANIFEST)))
         loader = _Loader(folder)
         names = manifest.get("names", [])
         args = [loader.decode(node, names[i] if i < len(names) else f"argument {i + 1}")

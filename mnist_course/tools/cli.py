@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="threads for TensorFlow and OpenMP in the kernel and the judge (default: "
                             "TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS, OMP_NUM_THREADS as set)")
     grade.add_argument("--quiet", action="store_true", help="print no progress lines for a folder")
+    grade.add_argument("--sandbox", choices=("auto", "required", "off"), default="auto",
+                       help="run each graded kernel, and the judge, in a bubblewrap sandbox (read-only "
+                            "files, no network, own processes): auto (default) where one can be made, "
+                            "required (refuse to grade without one), off")
     _add_grade_options(grade)
     _add_commands(commands)
     return parser
@@ -83,8 +87,18 @@ def _grade(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1.", file=sys.stderr)
             return EXIT_BAD_INPUT
+    from mnist_course.grade import sandbox
+
+    try:
+        state = sandbox.resolve(args.sandbox)
+    except grade.GradeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not state.available and not args.quiet:
+        print(f"Note: {state.reason}", file=sys.stderr, flush=True)
+    args.sandbox_state = state
     options = dict(solutions=args.solutions, fast=args.fast, cell_timeout=args.cell_timeout,
-                   timeout=args.timeout, kernel_name=args.kernel, threads=args.threads)
+                   timeout=args.timeout, kernel_name=args.kernel, threads=args.threads, sandbox=state)
     path: Path = args.path
     files = [p for p in (args.json, args.csv) if p is not None]
     if args.stats is not None:  # the page and its chart are new files too
@@ -92,7 +106,7 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         if path.is_dir():
             paths = grade.find_submissions(path)
-            if not paths:
+            if not any(p.suffix.lower() == ".ipynb" for p in paths):
                 raise grade.GradeError(f"{path} holds no notebooks (*.ipynb).")
             folders = [args.executed] if args.executed is not None else []
             grade.check_outputs(paths, path, files, folders)
@@ -138,15 +152,19 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _write(grade, reports, args: argparse.Namespace, single: bool, root: Path | None) -> bool:
     """Write the JSON and CSV asked for (new files only); False if one could not be written."""
-    try:
-        if args.json:
-            grade.write_json(reports, args.json, single)
-        if args.csv:
-            grade.write_csv(reports, args.csv, root=root)
-    except grade.GradeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return False
-    return True
+    state = getattr(args, "sandbox_state", None)
+    sandbox = None if state is None else {"used": state.available, "reason": state.reason}
+    written = True
+    for option, write in ((args.json, lambda: grade.write_json(reports, args.json, single, sandbox=sandbox)),
+                          (args.csv, lambda: grade.write_csv(reports, args.csv, root=root))):
+        if option is None:
+            continue
+        try:  # one that cannot be written does not keep the other from being written
+            write()
+        except (grade.GradeError, OSError, ValueError) as error:
+            print(f"error: {grade.safe_name(str(error))}", file=sys.stderr)
+            written = False
+    return written
 
 
 def _add_grade_options(grade: argparse.ArgumentParser) -> None:
@@ -273,7 +291,7 @@ def _grade_folder_in_parallel(args: argparse.Namespace, paths: list[Path]):
     arguments = []
     if args.fast is not None:
         arguments.append("--fast" if args.fast else "--full")
-    for option in ("cell_timeout", "timeout", "solutions", "kernel"):
+    for option in ("cell_timeout", "timeout", "solutions", "kernel", "sandbox"):
         value = getattr(args, option)
         if value is not None:
             arguments += [f"--{option.replace('_', '-')}", str(value)]
