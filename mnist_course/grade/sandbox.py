@@ -46,6 +46,9 @@ INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubble
                 "`sudo dnf install bubblewrap`) on Linux with unprivileged user namespaces enabled")
 #: The top-level folders of the system a Python program needs (others are never shown).
 SYSTEM_FOLDERS = ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
+#: Secrets of the system that a sandbox never shows (files become empty, folders empty).
+SECRET_FILES = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers")
+SECRET_FOLDERS = ("/etc/ssh", "/etc/ssl/private", "/etc/sudoers.d")
 _PROBE_TIMEOUT = 20
 
 
@@ -137,6 +140,8 @@ def command(argv: Sequence[str], *, writable: Sequence[str | os.PathLike] = (),
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
+    args += [arg for path in SECRET_FILES if os.path.lexists(path) for arg in ("--ro-bind", "/dev/null", path)]
+    args += [arg for path in SECRET_FOLDERS if os.path.isdir(path) for arg in ("--tmpfs", path)]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run",
              "--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
     for folder in python_folders(python):
