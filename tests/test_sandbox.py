@@ -354,3 +354,66 @@ def test_reports_appear_whole_and_never_over_a_file(tmp_path):
     with pytest.raises(GradeError):
         create_text(tmp_path / "a.csv", "other rows")
     assert (tmp_path / "a.csv").read_text() == "rows" and sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+
+# -- live and graded agree (issue 19, item 4): the kernel's hand-over, then the judge's load --
+
+def hand_over_and_load(tmp_path: Path, module: str, exercise: str, args: tuple):
+    """What the graded run does with ``args``: hand them over in the kernel, read them back in
+    the judge (here in one process, from another working directory)."""
+    from mnist_course.grade import capture
+    from mnist_course.grade.kernel import Grader
+
+    answers = tmp_path / "answers"
+    grader = Grader(str(PACKAGE_DIR), module, str(answers), {})
+    grader.hand_over(exercise, lambda: (args, {}), {})
+    status = json.loads((answers / exercise / "kernel.json").read_text(encoding="utf-8"))
+    assert status["status"] == "handed over", status
+    elsewhere = tmp_path / "judge"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)
+    return capture.load(str(answers / exercise)).args
+
+
+def test_a_plot_whose_x_values_are_strings_passes_live_and_graded(tmp_path, monkeypatch):
+    import keras
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from mnist_course.checks import nb03
+
+    monkeypatch.chdir(tmp_path)
+    history = keras.callbacks.History()
+    history.history = {"loss": [1.0, 0.7, 0.5], "accuracy": [0.5, 0.7, 0.9],
+                       "val_loss": [1.0, 0.8, 0.6], "val_accuracy": [0.6, 0.7, 0.8]}
+    history.params = {"epochs": 3, "steps": 10, "verbose": 0}
+
+    def plot_accuracy(history, title):
+        epochs = [f"epoch {i + 1}" for i in range(len(history.history["accuracy"]))]
+        ax = plt.figure().gca()
+        ax.plot(epochs, history.history["accuracy"], label="training")
+        ax.plot(epochs, history.history["val_accuracy"], label="validation")
+        ax.set(title=title, xlabel="epoch", ylabel="accuracy")
+        ax.legend()
+        return ax
+
+    nb03.exercise_3_4(plot_accuracy, history)  # live
+    nb03.exercise_3_4(*hand_over_and_load(tmp_path, "mnist_course.checks.nb03", "3.4", (plot_accuracy, history)))
+    plt.close("all")
+
+
+def test_a_model_path_given_as_a_relative_string_passes_live_and_graded(tmp_path, monkeypatch):
+    import keras
+    from mnist_course.checks import nb07
+
+    monkeypatch.chdir(tmp_path)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model_path = "fashion_cnn.keras"
+    model.save(model_path)
+    loaded = keras.models.load_model(model_path)
+    nb07.exercise_7_3(model_path, loaded, model)  # live
+    args = hand_over_and_load(tmp_path, "mnist_course.checks.nb07", "7.3", (model_path, loaded, model))
+    assert isinstance(args[0], str) and args[0].endswith(".keras") and not os.path.exists(model_path)
+    nb07.exercise_7_3(*args)

@@ -67,6 +67,9 @@ def create_text(path: Path, text: str) -> None:
     try:
         with handle:
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)  # as open() would have made it, not private
         try:
             os.link(handle.name, path)
         except FileExistsError:

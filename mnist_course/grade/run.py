@@ -312,6 +312,19 @@ def end_processes(token: str, pgid: int | None, root: Path, since: int | None = 
     _reap(since)
 
 
+def _collect(pid: int | None, wait: float = 2.0) -> None:
+    """Collect the exit status of the kernel's process (the sandbox's, killed), so that no
+    zombie is left for each notebook of a class."""
+    deadline = time.monotonic() + wait
+    while pid and time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:
+            return
+        time.sleep(0.05)
+
+
 def _reap(since: int | None) -> None:
     """Collect the exit status of adopted children that have ended (no zombies left)."""
     proc = Path("/proc")
@@ -404,7 +417,7 @@ def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout
         error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "time limit", "traceback": []},
         resources={"metadata": {"path": str(workspace.root / "work")}}, on_cell_executed=on_executed)
     deadline = time.monotonic() + timeout
-    pgid = None
+    pgid = kernel_pid = None
     become_subreaper()
     since = start_ticks()
     with open(log_path, "wb") as log:
@@ -425,6 +438,7 @@ def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout
             outcome.stop_reason = f"the kernel failed: {error.__class__.__name__}: {error}"
         finally:
             end_processes(workspace.token, pgid, workspace.root, since)
+            _collect(kernel_pid)
             outcome.survivors = _processes_of(workspace.token, workspace.root, None)
     outcome.kernel_log = log_path.read_text(errors="replace")[-2000:]
     return outcome
