@@ -232,6 +232,7 @@ def statuses(report: dict) -> dict[str, str]:
 
 
 def test_every_attack_leaves_wrong_answers_failed(attacked):
+    print(json.dumps(attacked.found, indent=1))  # the attacks' own account, for the record
     assert statuses(attacked.reports["a_attacks.ipynb"]) == dict.fromkeys(WRONG, "failed"), attacked.reports
     assert len(attacked.found) >= 20, attacked.found
 
@@ -246,8 +247,13 @@ def test_nothing_is_written_into_the_python_environment_or_the_grader(attacked):
 
 def test_the_grader_its_files_home_solutions_and_secrets_are_out_of_sight(attacked):
     assert attacked.found["grader processes seen"] == []
-    for name in ("solutions", "secret", "home", "shadow"):
-        assert attacked.found[name].startswith("refused"), (name, attacked.found[name])
+    for name in ("solutions", "secret", "shadow"):
+        assert str(attacked.found[name]).startswith("refused"), (name, attacked.found[name])
+    home = os.path.expanduser("~root")
+    shown = [str(folder) for folder in sandbox.python_folders()]
+    listing = attacked.found["home"] if isinstance(attacked.found["home"], list) else []
+    assert all(any(f.startswith(os.path.join(home, name) + os.sep) for f in shown) for name in listing), \
+        f"home shows only the folders that lead to the Python environment, not {listing}"
     assert "SECRET-TEXT" not in json.dumps(attacked.reports) + attacked.stdout
     assert attacked.found["judge folders seen"] == []
 

@@ -312,17 +312,33 @@ def end_processes(token: str, pgid: int | None, root: Path, since: int | None = 
     _reap(since)
 
 
-def _collect(pid: int | None, wait: float = 2.0) -> None:
-    """Collect the exit status of the kernel's process (the sandbox's, killed), so that no
-    zombie is left for each notebook of a class."""
+def _collect(pid: int | None, since: int | None, wait: float = 2.0) -> None:
+    """Collect the exit status of the kernel's process and of what we adopted from it (a
+    sandbox's init ends just after its parent), so that no zombie is left per notebook."""
     deadline = time.monotonic() + wait
     while pid and time.monotonic() < deadline:
         try:
             if os.waitpid(pid, os.WNOHANG)[0]:
-                return
+                break
         except ChildProcessError:
-            return
+            break
         time.sleep(0.05)
+    while since is not None and time.monotonic() < deadline and _adopted(since):
+        _reap(since)
+        time.sleep(0.05)
+
+
+def _adopted(since: int) -> list[int]:
+    """Children adopted since ``since`` that have not been collected (alive or zombies)."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover - not Linux
+        return []
+    found = []
+    for entry in proc.iterdir():
+        stat_ = _stat(entry) if entry.name.isdigit() else None
+        if stat_ and stat_[0] == os.getpid() and stat_[1] >= since and int(entry.name) not in OWN_CHILDREN:
+            found.append(int(entry.name))
+    return found
 
 
 def _reap(since: int | None) -> None:
@@ -438,7 +454,7 @@ def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout
             outcome.stop_reason = f"the kernel failed: {error.__class__.__name__}: {error}"
         finally:
             end_processes(workspace.token, pgid, workspace.root, since)
-            _collect(kernel_pid)
+            _collect(kernel_pid, since)
             outcome.survivors = _processes_of(workspace.token, workspace.root, None)
     outcome.kernel_log = log_path.read_text(errors="replace")[-2000:]
     return outcome
