@@ -259,7 +259,10 @@ def test_the_grader_its_files_home_solutions_and_secrets_are_out_of_sight(attack
 
 
 def test_no_debugger_no_network_no_mount_and_the_sandbox_init_survives_a_kill(attacked):
-    assert all(value.startswith("refused") for key, value in attacked.found.items() if key.startswith("ptrace"))
+    # The kernel's parent is the sandbox's own init (pid 1 of its namespace): the only process
+    # it could trace is that one; the grader is in no namespace it can see.
+    assert [key for key in attacked.found if key.startswith("ptrace")] == ["ptrace 1"]
+    assert attacked.found["grader processes seen"] == []
     for name in ("network", "dns", "mount"):
         assert str(attacked.found[name]).startswith("refused") or attacked.found[name] not in ("connected", "resolved", "mounted"), name
     assert attacked.reports["a_attacks.ipynb"]["exercises"][3]["status"] == "failed", "the kernel lived on"
@@ -273,8 +276,11 @@ def test_a_process_that_refork_does_not_outlive_the_sandbox(attacked):
 
 
 def test_a_fifo_status_file_does_not_hang_the_grader_and_the_next_student_is_graded(attacked):
-    fifo = statuses(attacked.reports["c_fifo.ipynb"])
-    assert fifo["1.1"] == "passed" and set(fifo.values()) <= {"passed", "not reached"}, fifo
+    # Its hook turned each status file into a FIFO right after the check position wrote it:
+    # the judge does not wait on one, and says that no answer was handed over.
+    fifo = attacked.reports["c_fifo.ipynb"]
+    assert statuses(fifo) == dict.fromkeys(WRONG, "not reached"), fifo
+    assert all("no answer was handed over" in r["detail"] for r in fifo["exercises"])
     honest = next(r for name, r in attacked.reports.items() if name.startswith("e_caf"))
     assert statuses(honest) == dict.fromkeys(WRONG, "passed")
 

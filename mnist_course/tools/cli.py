@@ -94,7 +94,7 @@ def _grade(args: argparse.Namespace) -> int:
     except grade.GradeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not state.available and not args.quiet:
+    if not state.available:
         print(f"Note: {state.reason}", file=sys.stderr, flush=True)
     args.sandbox_state = state
     options = dict(solutions=args.solutions, fast=args.fast, cell_timeout=args.cell_timeout,
