@@ -429,3 +429,24 @@ def test_a_model_path_given_as_a_relative_string_passes_live_and_graded(tmp_path
     args = hand_over_and_load(tmp_path, "mnist_course.checks.nb07", "7.3", (model_path, loaded, model))
     assert isinstance(args[0], str) and args[0].endswith(".keras") and not os.path.exists(model_path)
     nb07.exercise_7_3(*args)
+
+
+def test_every_file_of_a_class_folder_is_listed_and_links_out_are_not_read(tmp_path):
+    from mnist_course.grade.report import find_submissions, not_graded_because
+
+    folder = tmp_path / "class"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.ipynb").write_text("{}")
+    (folder / "s7_script.py").write_text("shapes = None")
+    (folder / ".DS_Store").write_text("")
+    (folder / "linked_folder").symlink_to(tmp_path)
+    (folder / "sub" / "private.ipynb").symlink_to(tmp_path / "private.ipynb")
+    (tmp_path / "private.ipynb").write_text("{}")
+    (folder / "same.ipynb").symlink_to(folder / "a.ipynb")
+    os.mkfifo(folder / "pipe.ipynb")
+    reasons = {str(p.relative_to(folder)): not_graded_because(p, folder) for p in find_submissions(folder)}
+    assert sorted(reasons) == ["a.ipynb", "linked_folder", "pipe.ipynb", "s7_script.py", "same.ipynb",
+                               "sub/private.ipynb"]
+    assert reasons["a.ipynb"] is None and reasons["same.ipynb"] is None
+    assert "outside the class folder" in reasons["sub/private.ipynb"] and "outside" in reasons["linked_folder"]
+    assert "not a regular file" in reasons["pipe.ipynb"] and "not a notebook" in reasons["s7_script.py"]

@@ -79,7 +79,7 @@ def grade_notebook(path: str | Path, *, solutions: str | Path | None = None, fas
     started = time.monotonic()
     path = Path(path)
     state = sandbox if isinstance(sandbox, sandbox_module.State) else sandbox_module.resolve(sandbox)
-    if not path.is_symlink() and path.exists() and not path.is_file():
+    if path.exists() and not path.is_file():
         raise GradeError(f"{safe_name(path)} is not a regular file (a folder, a pipe or a device): "
                          f"only notebook files are graded.")
     if executed is not None:

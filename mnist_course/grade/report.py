@@ -29,6 +29,7 @@ def find_submissions(folder: Path) -> list[Path]:
         if any(part.startswith(".") or part == "backup" for part in relative):
             continue
         found += [Path(parent) / name for name in names if not name.startswith(".")]
+        found += [Path(parent) / name for name in folders if (Path(parent) / name).is_symlink()]
     return sorted(found)
 
 
