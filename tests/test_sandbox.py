@@ -21,7 +21,6 @@ is attacked by ``tests/test_grade_attacks.py``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -264,7 +263,7 @@ def test_no_debugger_no_network_no_mount_and_the_sandbox_init_survives_a_kill(at
     assert [key for key in attacked.found if key.startswith("ptrace")] == ["ptrace 1"]
     assert attacked.found["grader processes seen"] == []
     for name in ("network", "dns", "mount"):
-        assert str(attacked.found[name]).startswith("refused") or attacked.found[name] not in ("connected", "resolved", "mounted"), name
+        assert attacked.found[name] not in ("connected", "resolved", "mounted"), (name, attacked.found[name])
     assert attacked.reports["a_attacks.ipynb"]["exercises"][3]["status"] == "failed", "the kernel lived on"
 
 

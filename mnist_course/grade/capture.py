@@ -198,7 +198,8 @@ class Recorder:
     def _named_file(self, text: str) -> dict:
         """A string or Path that names a file (a saved model): the file goes along with it."""
         try:
-            if not text or len(text) > 4096 or "\n" in text or not os.path.isfile(text) or os.path.getsize(text) > MAX_FILE_BYTES:
+            if not text or len(text) > 4096 or "\n" in text or not os.path.isfile(text) \
+                    or os.path.getsize(text) > MAX_FILE_BYTES:
                 return {}
         except (OSError, ValueError):
             return {}
