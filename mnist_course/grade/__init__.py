@@ -21,7 +21,8 @@ A submission flows through these modules, each with one job:
 4. :mod:`~mnist_course.grade.judge`: a separate, clean process (``python -I -B``; in a
    sandbox of its own, started only after the kernel's is gone) that, once the kernel has
    ended, imports the course's checks from a read-only copy written from the files as they
-   were when grading began, verifies the data by SHA-256, restores each answer and calls the very same check function; it decides every verdict.
+   were when grading began, verifies the data by SHA-256, restores each answer and calls the
+   very same check function; it decides every verdict.
 5. :mod:`~mnist_course.grade.interpret`: one result per exercise from the verdicts and what
    happened in the kernel (not attempted, not reached, timed out, tampered).
 6. :mod:`~mnist_course.grade.report` and :mod:`~mnist_course.grade.outputs`: the table, JSON

@@ -319,7 +319,7 @@ def grade_many(paths: list[Path], *, progress: Callable[[str], None] | None = No
             target = None
             if executed_dir is not None:
                 target = executed_target(executed_dir, Path(name))
-            reason = not_graded_because(path, root)
+            reason = not_graded_because(path, root) if root is not None else None  # a class folder's files
             if reason is not None:
                 raise GradeError(reason)
             report = grade_notebook(path, executed=target, **options)

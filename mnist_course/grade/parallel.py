@@ -151,7 +151,8 @@ def grade_parallel(paths: Sequence[Path], *, jobs: int, arguments: Sequence[str]
         name = path.relative_to(root) if root else Path(path.name)
         return executed_dir / name.with_suffix(".executed.ipynb")
 
-    skipped = {index: not_graded_because(Path(path), root) for index, path in enumerate(paths)}
+    skipped = {index: not_graded_because(Path(path), root) if root is not None else None  # a class folder's files
+               for index, path in enumerate(paths)}
     for index, reason in skipped.items():
         if reason is not None:
             reports[index] = Report(notebook=safe_name(paths[index]), error=reason)
