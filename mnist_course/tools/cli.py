@@ -183,12 +183,15 @@ def _add_commands(commands) -> None:
     nbgrader.add_argument("--solutions", type=Path, metavar="DIR",
                           help="the solution notebooks (default: solutions/ of the course checkout)")
     gradescope = kinds.add_parser(
-        "gradescope", help="a Gradescope autograder zip",
-        description="Write a Gradescope autograder (setup.sh, run_autograder, the course's wheel "
-                    "without solutions): one test per exercise, the check's message as its output.")
-    gradescope.add_argument("zip", type=Path, metavar="FILE.zip")
+        "gradescope", help="Gradescope autograders, one zip per notebook",
+        description="Write Gradescope autograders (setup.sh, run_autograder, the course's wheel "
+                    "without solutions, a README with the settings to use): one test per exercise, "
+                    "the check's message as its output. TARGET is FILE.zip for one notebook "
+                    "(--notebook NN), or a folder that gets one zip per notebook. Prints the memory, "
+                    "CPU and timeout to set in Gradescope, measured for that notebook and mode.")
+    gradescope.add_argument("zip", type=Path, metavar="TARGET")
     gradescope.add_argument("--notebook", action="append", metavar="NN",
-                            help="course notebook of the assignment (repeat for more; default all)")
+                            help="course notebook (one for FILE.zip; repeat for a folder; default all)")
     gradescope.add_argument("--fast", action="store_true",
                             help="grade in fast mode (10%% sample, 2 epochs); default full mode")
     gradescope.add_argument("--visibility", default="visible",
@@ -257,12 +260,15 @@ def _export_gradescope(args: argparse.Namespace) -> int:
     from mnist_course.export.wheel import BuildError
 
     try:
-        path = gradescope.export(args.zip, args.notebook, fast=args.fast, visibility=args.visibility,
-                                 cell_timeout=args.cell_timeout, timeout=args.timeout)
-    except (ValueError, BuildError) as error:
+        written = gradescope.export(args.zip, args.notebook, fast=args.fast, visibility=args.visibility,
+                                    cell_timeout=args.cell_timeout, timeout=args.timeout)
+    except (ValueError, BuildError, OSError) as error:
         return _error(str(error))
-    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment "
-          f"(base image Ubuntu 24.04).")
+    for autograder in written:
+        print(f"wrote {autograder.path}: the autograder of notebook {autograder.number}")
+        print(autograder.advice)
+    print("Upload each zip as the autograder of a Gradescope programming assignment (base image Ubuntu 24.04) "
+          "and set its memory, CPU and timeout as above (also in the zip's README.md).")
     return EXIT_OK
 
 
