@@ -222,3 +222,21 @@ def test_results_without_any_notebook():
     assert result["score"] == 0 and result["tests"] == [] and "nothing was submitted" in result["output"]
     other = Report("x.ipynb", exercises=[ExerciseResult("2.1", "passed")])
     assert "x.ipynb is course notebook 02, which is not part of this assignment" in results_json([other], config, 1)["output"]
+
+
+def test_the_readmes_cost_table_is_the_measured_one():
+    """The README's table of Gradescope settings is grading_costs.json's (regenerate both together)."""
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Gradescope"):readme.index("## Benchmark")]
+    rows = re.findall(r"^\| (\d\d) \| ([\d.]+) \| (\d+) MB \| (\d+) s \| (.+) \|$", section, re.M)
+    costs = load_costs()["notebooks"]
+    assert [row[0] for row in rows] == sorted(costs)
+    for number, cpu, memory, wall, settings in rows:
+        fast = costs[number]["fast"]
+        assert (float(cpu), int(memory), int(wall)) == (fast["cpu_seconds"], fast["peak_memory_mb"],
+                                                        round(fast["wall_seconds"])), number
+        assert str(settings_for(fast)) == settings, number
