@@ -165,7 +165,7 @@ def course(tmp_path_factory) -> Path:
             target.parent.mkdir(parents=True)
             nbformat.write(handed_in, target)
         nbgrader("autograde", assignment, "--create")
-        nbgrader("generate_feedback", assignment)
+    nbgrader("generate_feedback", "01_meet_the_data")  # the feedback test reads notebook 01's
     nbgrader("export", "--to", "grades.csv")
     return root
 
