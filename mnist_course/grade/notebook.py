@@ -32,7 +32,7 @@ from mnist_course.grade.outputs import check_outputs, create_text
 from mnist_course.grade.plan import Plan, canonical_source, plan_execution
 from mnist_course.grade.reference import CHECKOUT_SOLUTIONS, PACKAGE_DIR, course_number, load_reference
 from mnist_course.grade.report import not_graded_because, safe_name, summary_line
-from mnist_course.grade.results import GradeError, Report
+from mnist_course.grade.results import GradeError, Report, result_line
 from mnist_course.grade.run import (
     Snapshot, Workspace, base_environment, data_variables, digest_files, execute_plan,
     kernel_environment, private_folder, remove_tree, require_kernel, snapshot_course, write_files,
@@ -287,8 +287,7 @@ def save_executed(plan: Plan, report: Report, target: Path) -> None:
             exercise = sources[index]
             cell.source = canonical_source(cell.source, exercise)
             result = results[exercise]
-            text = result.output or (f"✘ {result.detail}" if result.status in ("failed", "tampered")
-                                     else f"Exercise {exercise}: {result.status}. {result.detail}")
+            text = result_line(result)
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text.rstrip("\n") + "\n")]
     del notebook.cells[0]
     create_text(target, nbformat.writes(notebook) + "\n")
