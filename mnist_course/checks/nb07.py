@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import close, fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._core import close, fail, is_number, number, passed, require_attempt, to_array
 from mnist_course.checks._model import accuracy_key, read_model
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 
@@ -206,10 +206,10 @@ def _class_index(exercise: str, value: Any) -> int:
             fail(exercise, f"'{value}' is not one of the ten class names.",
                  "Give the class number 0..9, or its name exactly as in FASHION_CLASS_NAMES.")
         return names.index(value.strip().lower())
-    if not is_number(value) or float(np.asarray(value)) % 1 != 0 or not 0 <= float(np.asarray(value)) < 10:
+    if not is_number(value) or number(value) % 1 != 0 or not 0 <= number(value) < 10:
         fail(exercise, "hardest_class should be a class number from 0 to 9, or a class name.",
              "np.argmin gives the position of the smallest value; FASHION_CLASS_NAMES[position] its name.")
-    return int(np.asarray(value))
+    return int(number(value))
 
 
 def exercise_7_2(fashion_recall: Any, hardest_class: Any, fashion_pred: Any) -> None:
@@ -248,9 +248,12 @@ def exercise_7_2(fashion_recall: Any, hardest_class: Any, fashion_pred: Any) -> 
     labels = list(range(NUM_CLASSES))
     expected = recall_score(y_test, predictions, labels=labels, average=None, zero_division=0.0)
     if not np.allclose(recall, expected, rtol=1e-5, atol=1e-8):
+        if np.allclose(recall / 100, expected, rtol=1e-5, atol=1e-8):
+            fail("7.2", "these look like percentages.", "Give fractions between 0 and 1.")
         if np.nanmax(recall) > 1:
-            fail("7.2", "some values are above 1: these look like percentages.",
-                 "Give fractions between 0 and 1.")
+            fail("7.2", "some values are above 1, but a recall is a share of a class's images.",
+                 "Divide each class's correct count by the number of its test images (a row of "
+                 "the confusion matrix).")
         precision = precision_score(y_test, predictions, labels=labels, average=None, zero_division=0.0)
         if np.allclose(recall, precision, rtol=1e-5, atol=1e-8):
             fail("7.2", "fashion_recall holds the precision of each class.",
@@ -383,7 +386,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     and digits instead of positions.
     """
     __tracebackhide__ = True
-    from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+    from mnist_course.checks._core import fail, is_number, number, passed, require_attempt, to_array
     from mnist_course.checks._model import accuracy_tolerance, predicted_classes, read_model
     from mnist_course.data import course_data
 
@@ -442,7 +445,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     if not is_number(handwriting_accuracy):
         fail(exercise, f"handwriting_accuracy is a {type(handwriting_accuracy).__name__}, not one number.",
              "Give one fraction: the share of the images whose prediction equals the label.")
-    given = float(np.asarray(handwriting_accuracy))
+    given = number(handwriting_accuracy)
 
     def near(value: float, target: float, tolerance: float = 1e-6) -> bool:
         return bool(np.isclose(value, target, rtol=1e-5, atol=tolerance))
@@ -467,7 +470,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     if not is_number(accuracy_gap):
         fail(exercise, f"accuracy_gap is a {type(accuracy_gap).__name__}, not one number.",
              "Give one number: a difference of two accuracies.")
-    gap = float(np.asarray(accuracy_gap))
+    gap = number(accuracy_gap)
     one_image = accuracy_tolerance(len(y_test))  # evaluate() and argmax may differ by an image
     expected_gap = test_accuracy - accuracy
     if not near(gap, expected_gap, one_image):
