@@ -662,7 +662,10 @@ def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[
         if not _is_plain_sgd(info):
             fail("4.6", f"the run in {name} does not use plain SGD.",
                  "Build every model of the sweep with build_mlp at that run's rate: plain SGD, nothing else.")
-        if info.schedule or not math.isclose(info.learning_rate, rate, rel_tol=1e-4):
+        if info.schedule:
+            fail("4.6", f"the run in {name} uses a learning-rate schedule ({info.schedule}).",
+                 "A sweep compares fixed rates: give each run's SGD one number as its learning rate.")
+        if not math.isclose(info.learning_rate, rate, rel_tol=1e-4):
             fail("4.6", f"the run in {name} was not trained at learning_rates[{index}].",
                  "Keep learning_rates, sweep_histories and sweep_accuracies in the same order: "
                  "append one run per rate, looping over learning_rates.")

@@ -34,6 +34,10 @@ NUM_CLASSES = 10
 FASHION_BARS = (0.70, 0.85)
 #: Below this a model is no better than guessing, whatever the mode.
 CHANCE_BAR = 0.25
+#: A network trained on clothes from fresh weights reads about 9 % of the MNIST test digits
+#: as their own class numbers (measured, fast mode); one that started from the MNIST network's
+#: weights still reads over half of them after its Fashion training (56 % in fast mode).
+WARM_START_BAR = 0.35
 #: The MNIST network's settings, which 7.1 repeats on Fashion-MNIST.
 LEARNING_RATE = 0.001
 BATCH_SIZE = 32
@@ -200,6 +204,15 @@ def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any, mnist_model: Any 
              "for training and for testing.")
     _check_fashion_run(fashion_model)
     outputs = _predict("7.1", "fashion_model", fashion_model, inputs)
+    digits, digit_labels = course_data("mnist").test
+    digit_inputs = (digits / 255.0).astype("float32").reshape((len(digits),) + inputs.shape[1:])
+    reads_digits = float(np.mean(_predict("7.1", "fashion_model", fashion_model, digit_inputs).argmax(-1)
+                                 == digit_labels))
+    if reads_digits > WARM_START_BAR:
+        fail("7.1", "fashion_model still recognises MNIST digits: it started from the MNIST "
+                    "network's trained weights, not from fresh ones.",
+             "Build a new network from build_model right before training it on the clothes, "
+             "without copying weights from mnist_model.")
     accuracy = float(np.mean(outputs.argmax(-1) == y_test))
     bar = _fashion_bar()
     if accuracy < bar and not np.allclose(flat, pixels / 255, atol=1e-3):
@@ -402,7 +415,7 @@ def exercise_7_4(own_inputs: Any, own_predictions: Any, pictures: Any, mnist_mod
             fail("7.4", "own_predictions are the network's answers shifted by one place.",
                  "Keep one prediction per picture, in the order of pictures: the first answer "
                  "belongs to the first picture.")
-        if any(np.array_equal(given, answers + shift) for shift in (1, -1)):
+        if any(np.array_equal(given % 10, (answers + shift) % 10) for shift in (1, -1)):
             fail("7.4", "each of own_predictions is one away from the digit the network answers.",
                  "The position of the largest probability is the digit itself (positions count from 0).")
         if np.array_equal(given, np.arange(count) % 10) or np.array_equal(np.sort(given), np.arange(count)):
