@@ -415,6 +415,11 @@ CORRECT_4_4 = {
                                                         evaluated(r["baseline"], d)[1:]),
     "accuracy as a tensor": lambda r, d: (r["baseline"], d["x_test_std"],
                                           tf.constant(evaluated(r["baseline"], d)[1])),
+    "with the builder, as the notebook's check cell passes it": lambda r, d: (
+        r["baseline"], d["x_test_std"], evaluated(r["baseline"], d)[1], normalised_builder()),
+    "with a builder of a subclassed model": lambda r, d: (
+        r["baseline_subclassed"], d["x_test_std"], evaluated(r["baseline_subclassed"], d)[1],
+        lambda: subclassed(nesterov())),
 }
 
 
@@ -422,7 +427,32 @@ def tiny(data, model, **kwargs):
     return fake(data, model, **kwargs)
 
 
+def normalised_builder(**changes):
+    """A build_normalised_mlp(); ``compile=False`` leaves the model uncompiled."""
+    def build_normalised_mlp():
+        settings = dict(optimizer=nesterov(), loss="categorical_crossentropy", metrics=["accuracy"])
+        settings.update(changes)
+        if settings.pop("compile", True) is False:
+            return keras.Sequential([keras.Input(shape=(784,)), *[layers.Dense(128, activation="relu") for _ in range(3)],
+                                     layers.Dense(10, activation="softmax")])
+        return mlp(settings.pop("optimizer"), **settings)
+    return build_normalised_mlp
+
+
 WRONG_4_4 = {
+    "builder returns an uncompiled model (the training cell crashed)": (
+        lambda r, d: (None, d["x_test_std"], None, normalised_builder(compile=False)), "not compiled"),
+    "builder with the sparse loss (the training cell crashed)": (
+        lambda r, d: (None, d["x_test_std"], None, normalised_builder(loss="sparse_categorical_crossentropy")),
+        "one-hot"),
+    "builder without an accuracy metric": (
+        lambda r, d: (None, d["x_test_std"], None, normalised_builder(metrics=[])), "accuracy metric"),
+    "builder with Adam": (lambda r, d: (r["baseline"], d["x_test_std"], 0.9,
+                                        normalised_builder(optimizer=keras.optimizers.Adam())), "SGD with momentum"),
+    "builder that needs an argument": (lambda r, d: (None, d["x_test_std"], None, lambda rate: mlp(nesterov())),
+                                       "needs arguments"),
+    "builder that returns the same model": (lambda r, d: (None, d["x_test_std"], None, (lambda m: lambda: m)(mlp(nesterov()))),
+                                            "same model"),
     "no momentum": (lambda r, d: (tiny(d, mlp(sgd(0.01))), d["x_test_std"], 0.9), "momentum="),
     "nesterov=True without momentum": (lambda r, d: (tiny(d, mlp(sgd(0.01, nesterov=True))), d["x_test_std"], 0.9),
                                        "no momentum"),
@@ -691,6 +721,11 @@ def test_4_5_in_full_mode_must_beat_the_baseline(runs, data, monkeypatch, capsys
     passes(capsys, check.exercise_4_5, runs[best], x_test_std, measured, measured - 0.01)
     message = fails(check.exercise_4_5, runs[best], x_test_std, measured, measured + 0.001, hint="tune")
     assert "does not beat" in message
+
+
+def test_a_working_builder_without_its_training_run_is_not_attempted(data):
+    with pytest.raises(NotAttempted, match="history_baseline"):
+        check.exercise_4_4(None, data["x_test_std"], None, normalised_builder())
 
 
 def test_variant_counts():

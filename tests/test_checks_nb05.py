@@ -516,6 +516,11 @@ CORRECT_5_7 = {
     "functional, metric object, evaluate": lambda r, d: (r["deeper"], evaluate(d, r["deeper"])[1]),
     "predict-based, float64": lambda r, d: (r["deeper"], np.float64(measured(d, r["deeper"]))),
     "subclassed keras.Model": lambda r, d: (r["deeper_subclassed"], [measured(d, r["deeper_subclassed"])]),
+    "with the builder, as the notebook's check cell passes it": lambda r, d: (
+        r["deeper"], evaluate(d, r["deeper"])[1], lambda: deeper(api="functional")),
+    "with a builder of a subclassed model": lambda r, d: (
+        r["deeper_subclassed"], measured(d, r["deeper_subclassed"]),
+        lambda: compiled(SubclassedCNN(filters=(32, 64), deeper_head=True), adam())),
 }
 
 
@@ -555,6 +560,13 @@ WRONG_5_7 = {
     "percentage": (lambda r, d: (r["deeper"], 100 * measured(d, r["deeper"])), "fractions"),
     "History's dict": (lambda r, d: (r["deeper"].history, 0.9), "History"),
     "fit run twice": (lambda r, d: (fake_deeper(d, trained_before(deeper())), 0.9), "build it again"),
+    "builder returns an uncompiled model (the training cell crashed)": (
+        lambda r, d: (None, None, lambda: network(blocks=((32, 3), (64, 3)), head=DEEPER_HEAD)), "not compiled"),
+    "builder with the sparse loss (the training cell crashed)": (
+        lambda r, d: (None, None, lambda: deeper(loss="sparse_categorical_crossentropy")), "one-hot"),
+    "builder with one block (the run passed as well)": (
+        lambda r, d: (r["deeper"], 0.9, lambda: compiled(network(head=DEEPER_HEAD), adam())), "2 convolution"),
+    "builder returns None": (lambda r, d: (None, None, lambda: None), "return model"),
     "Adam with a schedule": (lambda r, d: (fake_deeper(d, deeper(optimizer=keras.optimizers.Adam(schedule(0.001)))),
                                            0.9), "schedule"),
     "hidden layer with tanh as its own layer": (lambda r, d: (fake_deeper(d, deeper(head=lambda: [

@@ -324,3 +324,26 @@ def test_own_digits_mistakes(pictures, digit_model):
     if not np.array_equal(other, predictions):
         fails(check.exercise_7_4, inputs, other, pictures, digit_model, hint="Ask mnist_model about own_inputs")
     fails(check.exercise_7_4, inputs, (predictions + 1) % 10, pictures, digit_model, hint="count from 0")
+
+
+def test_own_digits_predictions_diagnosed(pictures):
+    """Predictions made on the wrong inputs, or put in the wrong places, are named as such."""
+    keras.utils.set_random_seed(8)
+    model = tiny_model()
+    model.set_weights([weights if weights.ndim > 1 else np.random.default_rng(8).normal(0, 1, weights.shape)
+                       for weights in model.get_weights()])   # biases too, so the pixel scale matters
+    own = np.stack([to_mnist(picture) for picture in pictures])
+    inputs = prepare(own)
+    predictions = model.predict(inputs, verbose=0).argmax(-1)
+    unscaled = model.predict(own[..., None].astype("float32"), verbose=0).argmax(-1)
+    inverted = model.predict(1 - inputs, verbose=0).argmax(-1)
+    shifted = np.roll(predictions, 1)
+    cases = [(unscaled, "0 to 255"), (inverted, "light background"), (shifted, "order of pictures")]
+    tried = 0
+    for given, hint in cases:
+        if not np.array_equal(given, predictions):
+            tried += 1
+            message = fails(check.exercise_7_4, inputs, given, pictures, model, hint=hint)
+            assert "Fashion" not in message
+            assert_no_solution_line(message, solution_lines("07_going_further"))
+    assert tried >= 2

@@ -270,6 +270,24 @@ def read_model(exercise: str, name: str, model: Any) -> ModelInfo:
     return info
 
 
+def build_subclassed(model: Any, input_shape: tuple) -> Any:
+    """Call a subclassed model that has not seen any input yet on one blank input of
+    ``input_shape`` (without the batch axis), as ``fit`` would, so that its input shape and
+    layers can be read; models of the other APIs, and built ones, are left as they are.
+
+    Example (needs Keras, so not run as a doctest):
+
+        build_subclassed(MyModel(), (28, 28, 1))     # then read_model(...).input_shape == (28, 28, 1)
+    """
+    if type(model).__name__ in ("Sequential", "Functional") or _built_input_shape(model) is not None:
+        return model
+    try:
+        model(np.zeros((1, *input_shape), dtype="float32"))
+    except Exception:  # the model's own error shows when the check reads or uses it
+        pass
+    return model
+
+
 def require_built(exercise: str, name: str, info: ModelInfo, input_shape: tuple) -> None:
     """Fail unless the model knows its input size and it is ``input_shape``."""
     __tracebackhide__ = True

@@ -27,7 +27,8 @@ from mnist_course.checks._core import (as_fractions, fail, is_number, number, pa
 from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss, check_rate,
                                         check_reported_accuracy, check_single_fit, check_steps,
                                         history_parts, softmax_body, trained_model)
-from mnist_course.checks._model import ModelInfo, accuracy_key, model_accuracy
+from mnist_course.checks._model import (ModelInfo, accuracy_key, build_subclassed, call_builder, model_accuracy,
+                                        read_model)
 from mnist_course.data import course_data
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
@@ -78,10 +79,10 @@ def _check_mlp(exercise: str, info: ModelInfo, *, extras_allowed: bool) -> list:
     __tracebackhide__ = True
     if info.input_shape is None:
         fail(exercise, "the model does not know its input size.",
-             "Start the network with keras.Input(shape=(784,)) and feed it flat images.")
+             "Start the network with keras.Input shaped like one flat image (784 values), and feed it flat images.")
     if tuple(info.input_shape) != (784,):
         fail(exercise, f"the model's input shape is {tuple(info.input_shape)}, not (784,).",
-             "Start the network with keras.Input(shape=(784,)) and feed it flat images.")
+             "Start the network with keras.Input shaped like one flat image (784 values), and feed it flat images.")
     body = softmax_body(info)
     if body is None:
         fail(exercise, "the last layer is not a Dense layer of 10 units with softmax.",
@@ -228,7 +229,7 @@ def exercise_4_2(history_small_lr: Any) -> None:
     check_finite("4.2", "this run", logs, "The run still diverges: try a rate ten times smaller.")
     (x_train, _), (x_test, y_test) = _reference()
     check_epochs("4.2", "the run", logs, mode.epochs(5),
-                 "Train for num_epochs = 5 through mode.epochs(num_epochs), like the run above.")
+                 "Train for num_epochs = 5 passed through mode.epochs, like the run above.")
     check_single_fit("4.2", "history_small_lr", model, logs, params)
     check_steps("4.2", "the run", params, math.ceil(len(x_train) / 32),
                 "Keep batch_size = 32 and all the raw training images, like the run above, so "
@@ -466,29 +467,16 @@ def _check_validation_run(exercise: str, name: str, logs: dict, params: dict, ep
         fail(exercise, f"{name} has no validation results.",
              "Pass validation_split=0.3 to fit (and an accuracy metric to compile).")
     check_epochs(exercise, name, logs, mode.epochs(epochs),
-                 f"Train for num_epochs = {epochs} through mode.epochs(num_epochs).")
+                 f"Train for num_epochs = {epochs} passed through mode.epochs.")
     (x_train, _), _ = _reference()
     check_steps(exercise, name, params, _validation_split_steps(len(x_train)),
                 "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
                 "training set.")
 
 
-def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline: Any) -> None:
-    """Exercise 4.4: ``build_normalised_mlp()`` gave the notebook's network compiled with
-    SGD(learning_rate=0.01, momentum=0.9, nesterov=True), categorical cross-entropy and
-    accuracy, trained 5 epochs, batch 32, ``validation_split=0.3``; its test accuracy is at
-    least 95 % in full mode (the notebook's run reaches about 97 %; see :data:`BASELINE_BAR`).
-
-    Reads the model from the History (Sequential or functional, metrics as strings or
-    objects), measures its accuracy on ``x_test_std`` itself and compares it with
-    ``test_accuracy_baseline``. Rejects a missing momentum or Nesterov flag, another rate or
-    optimizer, another loss, extra or other layers, a missing validation split, and a
-    training or validation accuracy reported as the test accuracy.
-    """
+def _check_baseline_model(info: ModelInfo) -> None:
+    """The network and compile settings of exercise 4.4's ``build_normalised_mlp``."""
     __tracebackhide__ = True
-    require_attempt("4.4", history_baseline=history_baseline, x_test_std=x_test_std,
-                    test_accuracy_baseline=test_accuracy_baseline)
-    info, model, logs, params = trained_model("4.4", history_baseline, "history_baseline")
     _check_mlp("4.4", info, extras_allowed=False)
     check_loss("4.4", info)
     if info.optimizer != "sgd":
@@ -505,6 +493,33 @@ def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline:
              "Pass momentum= to SGD with the value the exercise states.")
     if not info.nesterov:
         fail("4.4", "Nesterov momentum is off.", "Pass nesterov=True to SGD.")
+
+
+def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline: Any,
+                 build_normalised_mlp: Any = None) -> None:
+    """Exercise 4.4: ``build_normalised_mlp()`` gives the notebook's network compiled with
+    SGD(learning_rate=0.01, momentum=0.9, nesterov=True), categorical cross-entropy and
+    accuracy, trained 5 epochs, batch 32, ``validation_split=0.3``; its test accuracy is at
+    least 95 % in full mode (the notebook's run reaches about 97 %; see :data:`BASELINE_BAR`).
+
+    The builder is judged first, by calling it (when it is passed): a builder that returns an
+    unusable model fails here with a hint even when the training cell crashed on it. Then the
+    model is read from the History (Sequential, functional or subclassed, activations inside
+    layers or as layers of their own, metrics as strings or objects); the check measures its
+    accuracy on ``x_test_std`` itself and compares it with ``test_accuracy_baseline``. Rejects a
+    missing momentum or Nesterov flag, another rate (a schedule included) or optimizer, another
+    loss, extra or other layers, a missing validation split, a model trained twice, and a
+    training or validation accuracy reported as the test accuracy.
+    """
+    __tracebackhide__ = True
+    if build_normalised_mlp is not None or history_baseline is None:
+        require_attempt("4.4", build_normalised_mlp=build_normalised_mlp)
+        built = build_subclassed(call_builder("4.4", "build_normalised_mlp", build_normalised_mlp), (784,))
+        _check_baseline_model(read_model("4.4", "what build_normalised_mlp() returns", built))
+    require_attempt("4.4", history_baseline=history_baseline, x_test_std=x_test_std,
+                    test_accuracy_baseline=test_accuracy_baseline)
+    info, model, logs, params = trained_model("4.4", history_baseline, "history_baseline")
+    _check_baseline_model(info)
     check_finite("4.4", "the baseline", logs, "Train on the standardised arrays from exercise 4.3.")
     _check_validation_run("4.4", "the run", logs, params, epochs=5)
     check_single_fit("4.4", "history_baseline", model, logs, params)
@@ -676,7 +691,7 @@ def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[
         count = len(logs["loss"])
         if count > mode.epochs(2) or (count < mode.epochs(2) and not diverged):
             fail("4.6", f"the run in {name} ran {count} epoch{'s' if count != 1 else ''}.",
-                 "Train every run for num_epochs = 2 through mode.epochs(num_epochs).")
+                 "Train every run for num_epochs = 2 passed through mode.epochs.")
         check_steps("4.6", f"the run in {name}", params, _validation_split_steps(len(x_train)),
                     "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
                     "training set, for every rate.")

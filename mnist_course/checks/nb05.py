@@ -31,7 +31,7 @@ from mnist_course.checks._core import (CheckFailed, call_student, fail, is_numbe
 from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss, check_rate,
                                         check_reported_accuracy, check_single_fit, check_steps,
                                         softmax_body, trained_model)
-from mnist_course.checks._model import ModelInfo, activation_name, read_model
+from mnist_course.checks._model import ModelInfo, activation_name, build_subclassed, call_builder, read_model
 from mnist_course.data import course_data
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
@@ -102,19 +102,19 @@ def _shape_problem(shape: tuple) -> tuple[str, str] | None:
         return "the input shape has the number of images in it.", BATCH_IN_SHAPE
     if shape == (28, 28):
         return ("the input shape (28, 28) has no channel axis.",
-                "Conv2D wants (height, width, channels): keras.Input(shape=(28, 28, 1)).")
+                "Conv2D wants (height, width, channels): keras.Input with the shape (28, 28, 1).")
     if shape in ((784,), (784, 1)):
         return ("the input shape is flat.",
-                "A convolution needs the 28x28 layout with one channel: keras.Input(shape=(28, 28, 1)).")
+                "A convolution needs the 28x28 layout with one channel: keras.Input with the shape (28, 28, 1).")
     return (f"the input shape is {shape}.",
-            "One image is 28x28 with one channel: keras.Input(shape=(28, 28, 1)). " + BATCH_IN_SHAPE)
+            "One image is 28x28 with one channel: keras.Input with the shape (28, 28, 1). " + BATCH_IN_SHAPE)
 
 
 def _check_input(exercise: str, info: ModelInfo) -> None:
     __tracebackhide__ = True
     if info.input_shape is None:
         fail(exercise, "the model does not know its input shape.",
-             "Start the model with keras.Input(shape=(28, 28, 1)).")
+             "Start the model with keras.Input with the shape (28, 28, 1).")
     problem = _shape_problem(tuple(info.input_shape))
     if problem:
         fail(exercise, *problem)
@@ -213,10 +213,10 @@ def _check_head(exercise: str, info: ModelInfo, head: list, orders: list[tuple[s
     kinds = tuple(_kind(layer) for layer in head)
     if "Flatten" not in kinds:
         fail(exercise, "there is no Flatten layer.",
-             "Add layers.Flatten() after the pooling, so the Dense layers see one vector per image.")
+             "Add a Flatten layer after the pooling, so the Dense layers see one vector per image.")
     if "Dropout" not in kinds:
         fail(exercise, "there is no Dropout layer.",
-             "Add layers.Dropout(0.5); it switches off random values while training.")
+             "Add a Dropout layer with the rate the exercise gives; it switches off random values while training.")
     others = [kind for kind in kinds if kind not in ("Flatten", "Dropout", "Dense")]
     if others:
         fail(exercise, f"the network has extra layers: {', '.join(others)}.",
@@ -240,7 +240,7 @@ def _network_body(exercise: str, info: ModelInfo) -> list:
     if body is None:
         if not any(_kind(layer) == "Flatten" for layer in info.layers):
             fail(exercise, "there is no Flatten layer.",
-                 "Add layers.Flatten() after the pooling, so the Dense layers see one vector per image.")
+                 "Add a Flatten layer after the pooling, so the Dense layers see one vector per image.")
         fail(exercise, "the last layer is not Dense(10, activation='softmax').",
              "The network ends with one probability per digit.")
     return body
@@ -440,13 +440,7 @@ def exercise_5_3(build_cnn: Any) -> None:
         model = _build("5.3", "build_cnn", build_cnn, optimizer)
         if model is None:
             fail("5.3", "build_cnn returns None.", "End the function with return model.")
-        info = read_model("5.3", "what build_cnn returns", model)
-        if info.input_shape is None and type(model).__name__ not in ("Sequential", "Functional"):
-            try:  # a subclassed model learns its input shape from its first call, as fit would make it
-                model(np.zeros((1, 28, 28, 1), dtype="float32"))
-            except Exception:
-                pass
-            info = read_model("5.3", "what build_cnn returns", model)
+        info = read_model("5.3", "what build_cnn returns", build_subclassed(model, (28, 28, 1)))
         _check_cnn("5.3", info)
         check_loss("5.3", info)
         if model.optimizer is not optimizer:
@@ -607,20 +601,29 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
 # --------------------------------------------------------------------------- 5.7
 
 
-def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any) -> None:
-    """Exercise 5.7 (optional): ``build_deeper_cnn()`` gave two Conv2D(3x3, relu) +
+def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any, build_deeper_cnn: Any = None) -> None:
+    """Exercise 5.7 (optional): ``build_deeper_cnn()`` gives two Conv2D(3x3, relu) +
     MaxPooling2D(2x2) blocks with 32 then 64 filters, then Flatten, Dense(100, relu),
     Dropout(0.5), Dense(10, softmax), compiled with Adam(learning_rate=0.001), categorical
     cross-entropy and accuracy; trained 10 epochs with batch 64, it reaches at least 99.0 %
     in full mode.
 
-    Accepts Sequential, ``Sequential.add`` and functional models, losses and metrics as
-    strings or objects. Rejects one block or three, swapped or other filter counts, padding
-    'same', another head or order, another optimizer or learning rate, another loss, a
-    channels-first or batch-in-shape input (before feeding it an image), accuracies that are
-    not the model's test accuracy.
+    The builder is judged first, by calling it (when it is passed), so an unusable model fails
+    here even when the training cell crashed on it. Accepts Sequential, ``Sequential.add``,
+    functional and subclassed models, activations as layers of their own, losses and metrics
+    as strings or objects. Rejects one block or three, swapped or other filter counts, padding
+    'same', another head or order, another optimizer or learning rate (a schedule included),
+    another loss, a channels-first or batch-in-shape input (before feeding it an image), a
+    model trained twice, accuracies that are not the model's test accuracy.
     """
     __tracebackhide__ = True
+    if build_deeper_cnn is not None or history_deeper is None:
+        require_attempt("5.7", build_deeper_cnn=build_deeper_cnn)
+        built = build_subclassed(call_builder("5.7", "build_deeper_cnn", build_deeper_cnn), (28, 28, 1))
+        built_info = read_model("5.7", "what build_deeper_cnn() returns", built)
+        _check_deeper("5.7", built_info)
+        check_loss("5.7", built_info)
+        _check_optimizer("5.7", built_info, "build_deeper_cnn()", "Adam")
     require_attempt("5.7", history_deeper=history_deeper, test_accuracy_deeper=test_accuracy_deeper)
     info, model, logs, params = trained_model("5.7", history_deeper, "history_deeper")
     _check_deeper("5.7", info)
