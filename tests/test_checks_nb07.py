@@ -156,7 +156,7 @@ WRONG_7_1 = [
     ("four epochs", lambda v: (with_run(v, epochs=4), v.inputs), "epochs"),
     ("SGD", lambda v: (with_run(v, optimizer="sgd"), v.inputs), "build_model"),
     ("Adam at 0.01", lambda v: (with_run(v, optimizer=keras.optimizers.Adam(0.01)), v.inputs), "build_model"),
-    ("trained on 300 pictures", lambda v: (with_run(v, count=300), v.inputs), "on the Fashion training pictures"),
+    ("trained on 300 pictures", lambda v: (with_run(v, count=300), v.inputs), "Fashion training pictures"),
     ("untrained", lambda v: (tiny_model(), v.inputs), "Train a fresh build_model"),
     ("fit run twice", lambda v: (trained_before(with_run(v)), v.inputs), "call fit once"),
     ("Adam with a schedule", lambda v: (with_run(v, optimizer=keras.optimizers.Adam(

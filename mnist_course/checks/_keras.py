@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course.checks._core import fail, is_number, number, scalar
-from mnist_course.checks._model import (ModelInfo, accuracy_key, accuracy_tolerance, activation_name,
+from mnist_course.checks._model import (ModelInfo, accuracy_key, accuracy_tolerance,
                                         model_accuracy, read_model)
 
 
