@@ -109,7 +109,7 @@ def nesterov():
 
 
 def uncompiled_mlp():
-    return keras.Sequential([keras.Input(shape=(784,)), layers.Dense(128, activation="relu"),
+    return keras.Sequential([keras.Input(shape=(784,)), *[layers.Dense(128, activation="relu") for _ in range(3)],
                              layers.Dense(10, activation="softmax")])
 
 

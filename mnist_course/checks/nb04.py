@@ -664,15 +664,16 @@ def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[
         fail("4.6", f"sweep_histories holds {len(sweep_histories)} runs for {len(learning_rates)} "
                     f"learning rates.",
              "Train one model per learning rate and append each History, in the same order.")
+    models = [getattr(history, "model", None) for history in sweep_histories]
+    for index, model in enumerate(models):
+        if model is not None and any(model is other for other in models[:index]):
+            fail("4.6", f"the run in sweep_histories[{index}] trained the same model as an earlier run.",
+                 "Build a new model for every rate, inside the loop, before its fit.")
     (x_train, _), _ = _reference()
-    runs, models = [], []
+    runs = []
     for index, (rate, history) in enumerate(zip(learning_rates, sweep_histories)):
         name = f"sweep_histories[{index}]"
         info, model, logs, params = trained_model("4.6", history, name)
-        if any(model is other for other in models):
-            fail("4.6", f"the run in {name} trained the same model as an earlier run.",
-                 "Build a new model for every rate, inside the loop, before its fit.")
-        models.append(model)
         _check_mlp("4.6", info, extras_allowed=False)
         if not _is_plain_sgd(info):
             fail("4.6", f"the run in {name} does not use plain SGD.",
