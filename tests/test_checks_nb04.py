@@ -602,8 +602,7 @@ CORRECT_4_6 = {
                                                sweep_plot(RATES, val_last(r))[1]),
     "tensors of accuracies": lambda r, d: (RATES, r["sweep"], [tf.constant(v) for v in val_last(r)],
                                            sweep_plot(RATES, val_last(r))[1]),
-    "accuracies in percent, plotted in percent": lambda r, d: sweep_args(r, values=[100 * v for v in val_last(r)],
-                                                                         percent=True),
+    "accuracies in percent, plotted in percent": lambda r, d: sweep_args(r, values=[100 * v for v in val_last(r)]),
     "one-element arrays of accuracies": lambda r, d: (RATES, r["sweep"], [np.array([v]) for v in val_last(r)],
                                                       sweep_plot(RATES, val_last(r))[1]),
     "rates as a tuple of floats, largest first": lambda r, d: (
