@@ -3,9 +3,10 @@
 Each compares the student's answer with what the notebook's own data give (the fast-mode
 sample when fast mode is on), so the same check works in both modes. Checks of trained
 models read the model from the ``History`` that ``fit`` returned (``history.model``) through
-:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add`` and
-functional models, and losses, optimizers and metrics given as strings or objects, are all
-read alike; they measure the test accuracy themselves, and in full mode hold it to the
+:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add``,
+functional and subclassed models, activations inside layers or as layers of their own, and
+losses, optimizers and metrics given as strings or objects, are all read alike; a learning-rate
+schedule is named as one, and a model trained by an earlier ``fit`` is caught; they measure the test accuracy themselves, and in full mode hold it to the
 notebook's bar, in fast mode to a lower floor that a model which learned anything clears.
 
 Example:

@@ -2,9 +2,9 @@
 
 Each compares the student's answer with what the notebook's own data give (the fast-mode
 sample when fast mode is on), so the same check works in both modes. Models are read through
-:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add`` and
-functional models, and losses, optimizers and metrics given as strings or objects, are all
-read alike. Checks of trained models read the model from the ``History`` that ``fit``
+:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add``,
+functional and subclassed models, activations inside layers or as layers of their own, and
+losses, optimizers and metrics given as strings or objects, are all read alike. Checks of trained models read the model from the ``History`` that ``fit``
 returned (``history.model``), check its input shape before feeding it any image, and measure
 its test accuracy themselves; in full mode they hold it to the notebook's bar, in fast mode
 to a lower floor.
