@@ -426,6 +426,7 @@ CORRECT = {
                                                      np.float64(0.1))),
         ("string keys", lambda c: ({str(r): run for r, run in c.sweep.items()}, {str(r): v for r, v in c.sweep_table().items()},
                                    "0.1" and 0.1)),
+        ("best rate as a one-element list", lambda c: (c.sweep, c.sweep_table(), [0.1])),
         ("max over items", lambda c: (c.sweep, c.sweep_table(), max(c.sweep_table().items(), key=lambda kv: kv[1])[0])),
         ("val_acc via key list", lambda c: (c.sweep, {r: run.history["val_accuracy"][len(run.history["val_accuracy"]) - 1]
                                                       for r, run in c.sweep.items()}, 0.1)),
@@ -689,7 +690,6 @@ WRONG = {
         ("chosen on test accuracy", lambda c: (c.sweep, c.sweep_table(), 0.03), "test"),
         ("argmax index", lambda c: (c.sweep, c.sweep_table(), 2), "rates you tried"),
         ("the best accuracy instead of its rate", lambda c: (c.sweep, c.sweep_table(), 0.92), "rates you tried"),
-        ("a list of one rate", lambda c: (c.sweep, c.sweep_table(), [0.1]), "one of the rates"),
         ("two rates", lambda c: ({r: c.sweep[r] for r in (0.01, 0.1)}, {r: c.sweep_table()[r] for r in (0.01, 0.1)}, 0.1),
          "every rate of the list"),
         ("three rates", lambda c: ({r: c.sweep[r] for r in (0.01, 0.1, 1.0)},
@@ -765,7 +765,7 @@ WRONG = {
         ("final model with mse", lambda c: final_args(c, build_final, model_build=lambda: logistic_regression(
             0.1, loss="mse")), "categorical cross-entropy"),
         ("final model at another rate", lambda c: final_args(c, build_final, model_build=lambda: logistic_regression(0.3)),
-         "build_logistic_regression\\(\\) and train"),
+         "training cell after"),
         ("baseline accuracy", lambda c: final_args(c, build_final, accuracy=lambda m, h: c.baseline[2][1]), "does not match"),
         ("percentage", lambda c: final_args(c, build_final, accuracy=lambda m, h: 100 * c.accuracy(m)), "fraction"),
         ("training accuracy", lambda c: final_args(c, build_final, accuracy=lambda m, h: h.history["accuracy"][-1]),

@@ -58,11 +58,23 @@ def check_single_fit(exercise: str, name: str, model: Any, epochs: int, steps: i
 
 def cross_entropy(model: Any, images: np.ndarray, labels: np.ndarray) -> float:
     """The mean categorical cross-entropy of ``model`` on ``images`` with digit ``labels``, as
-    ``evaluate`` reports it (probabilities clipped to Keras's epsilon)."""
+    ``evaluate`` reports it.
+
+    A compiled model is asked through ``evaluate`` itself (Keras computes the loss of a softmax
+    layer from its scores, which no clipped probability reproduces); otherwise the loss is
+    computed from the predicted probabilities, clipped to Keras's epsilon.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        try:
+            onehot = np.eye(int(np.prod(model.output_shape[1:])), dtype="float32")[labels]
+            return float(model.evaluate(images, onehot, verbose=0, batch_size=1000, return_dict=True)["loss"])
+        except Exception:  # another loss or output: measure it from the probabilities below
+            pass
     scores = np.asarray(model.predict(images, verbose=0, batch_size=1000), dtype=np.float64)
     scores = scores.reshape(len(images), -1)
     scores = scores / scores.sum(axis=-1, keepdims=True)
-    chosen = np.clip(scores[np.arange(len(labels)), np.asarray(labels, dtype=np.int64)], 1e-7, 1 - 1e-7)
+    chosen = np.clip(scores[np.arange(len(labels)), labels], 1e-7, 1 - 1e-7)
     return float(-np.mean(np.log(chosen)))
 
 
