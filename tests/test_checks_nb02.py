@@ -23,13 +23,14 @@ from mnist_course import mode
 from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb02 as check
 
-from checking import assert_no_secret, cases, fails, passes
+from checking import assert_no_secret, cases, fails, passes, solution_lines
 from conftest import SOLUTIONS
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 layers = keras.layers
 NOTEBOOK = SOLUTIONS / "02_logistic_regression.ipynb"
+SOLUTION_LINES = solution_lines(NOTEBOOK)
 
 
 # --------------------------------------------------------------------------- models and runs
@@ -888,7 +889,8 @@ def test_correct_answers_pass(ctx, capsys, exercise, name, make):
 
 @pytest.mark.parametrize("exercise, name, make, hint", cases(WRONG))
 def test_wrong_answers_fail_with_a_hint_that_gives_no_answer(ctx, exercise, name, make, hint):
-    assert_no_secret(fails(CHECKS[exercise], *make(ctx), hint=hint), SECRETS[exercise](ctx))
+    # No answer of this exercise, and no line of any solution in the notebook (issue 16, item 6).
+    assert_no_secret(fails(CHECKS[exercise], *make(ctx), hint=hint), SECRETS[exercise](ctx) + SOLUTION_LINES)
 
 
 def test_every_exercise_has_simulated_students_both_ways():

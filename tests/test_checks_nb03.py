@@ -26,7 +26,11 @@ from mnist_course import mode  # noqa: E402
 from mnist_course.checks import CheckFailed, NotAttempted  # noqa: E402
 from mnist_course.checks import nb03 as check  # noqa: E402
 
-from checking import correct_variants, passes, wrong_variants  # noqa: E402
+from checking import correct_variants, passes, solution_lines, wrong_variants  # noqa: E402
+from conftest import SOLUTIONS  # noqa: E402
+
+#: No failure may show a line of the notebook's solutions (issue 16, item 6).
+SOLUTION_LINES = solution_lines(SOLUTIONS / "03_mlp.ipynb")
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -167,6 +171,7 @@ def check_both_ways(call, make, hint, s, capsys, answers=()):
     assert message is not None, "this wrong answer passed"
     assert "Hint:" in message and re.search(hint, message), message
     assert not shows(message, *answers), f"the message gives the answer away: {message}"
+    assert not [line for line in SOLUTION_LINES if line in message], f"the message shows a solution line: {message}"
 
 
 @pytest.mark.parametrize("function, nargs", [
