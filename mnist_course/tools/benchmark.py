@@ -540,7 +540,7 @@ def notebook_table(notebooks: list[dict[str, Any]], mode: str = "full") -> list[
 
     Example:
         >>> notebook_table([{"notebook": "06", "file": "06_metrics.ipynb", "wall_seconds": 50.0,
-        ...                  "cpu_seconds": 70.0, "peak_memory_mb": 900.0}])[3]
+        ...                  "cpu_seconds": 70.0, "peak_memory_mb": 900.0}])[-1]
         '| 06 | 50 s | 70 s | 900 MB | under 1 min |'
     """
     if not notebooks:
