@@ -76,7 +76,7 @@ class Reference:
 #: Every model of the course, with its notebook's settings, then the baseline.
 REFERENCES: tuple[Reference, ...] = (
     Reference("logistic_regression", "02 logistic regression", "02_logistic_regression.ipynb",
-              batch_size=32, epochs=20),
+              batch_size=32, epochs=10),
     Reference("mlp", "03 MLP (fixed)", "03_mlp.ipynb", batch_size=500, epochs=20,
               validation_split=0.1),
     Reference("normalised_mlp", "04 MLP, standardised, momentum", "04_normalisation.ipynb",
