@@ -56,8 +56,8 @@ def test_settings_match_the_notebook(reference):
 
 def test_tiny_run_writes_json_table_and_plot(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "mnist_course.tools.benchmark", "--limit", "600", "--epochs-scale", "0.01",
-         "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        [sys.executable, "-m", "mnist_course.tools.benchmark", "--models", "--limit", "600",
+         "--epochs-scale", "0.01", "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "epoch 1/1" in result.stdout, "progress is shown while it runs"
     report = json.loads((tmp_path / "benchmark.json").read_text())
