@@ -62,7 +62,7 @@ grade: ## Grade with the course's checks: make grade NOTEBOOK=notebooks/01_meet_
 		echo "More options (GRADE_OPTIONS=\"...\"): $(BIN)/python -m mnist_course grade --help" >&2; exit 2; \
 	fi
 
-benchmark: ## Train every model of the course on the full data, timed (build/benchmark.*; ARGS="--only mlp")
+benchmark: ## Time the course: train every model, run every solution notebook in full mode (build/benchmark.*; ARGS="--only 02 --graded ...")
 	$(BIN)/python -m mnist_course.tools.benchmark $(ARGS)
 
 nbgrader: ## Install nbgrader into .nbgrader/ (not .venv): the nbgrader export's test runs it

@@ -56,8 +56,8 @@ def test_settings_match_the_notebook(reference):
 
 def test_tiny_run_writes_json_table_and_plot(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "mnist_course.tools.benchmark", "--limit", "600", "--epochs-scale", "0.01",
-         "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        [sys.executable, "-m", "mnist_course.tools.benchmark", "--models", "--limit", "600",
+         "--epochs-scale", "0.01", "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "epoch 1/1" in result.stdout, "progress is shown while it runs"
     report = json.loads((tmp_path / "benchmark.json").read_text())
@@ -77,3 +77,160 @@ def test_unknown_model_is_refused():
     result = subprocess.run([sys.executable, "-m", "mnist_course.tools.benchmark", "--only", "nope"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0 and "known models" in result.stderr
+
+
+# --------------------------------------------------------------------------- the course's own cost
+
+from mnist_course.tools import timing
+
+
+def test_measure_counts_every_process_of_the_tree():
+    """CPU time and peak memory include a grandchild, as a notebook's kernel is one."""
+    grandchild = ("import time\nblock = bytearray(300 * 2**20)\nend = time.process_time() + 1.0\n"
+                  "while time.process_time() < end: pass\ntime.sleep(1.0)\n")
+    child = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {grandchild!r}], check=True)\n"
+    cost = timing.measure([sys.executable, "-c", child], interval=0.1)
+    assert cost.returncode == 0
+    assert cost.cpu_seconds >= 0.9, "the grandchild's second of CPU must be counted"
+    assert cost.peak_memory_mb >= 300, "the grandchild's 300 MB must be in the peak"
+    assert cost.wall_seconds >= 2.0
+
+
+def test_a_failing_command_keeps_its_exit_code():
+    assert timing.measure([sys.executable, "-c", "raise SystemExit(3)"]).returncode == 3
+
+
+def test_slowest_cells_come_from_nbclient_timing():
+    cells = []
+    for seconds in (2, 30, 5):
+        cell = new_code_cell(f"train({seconds})", metadata={"tags": ["exercise:9.1"], "execution": {
+            "iopub.execute_input": "2026-12-03T10:00:00.000000Z",
+            "shell.execute_reply": f"2026-12-03T10:00:{seconds:02d}.500000Z"}})
+        cells.append(cell)
+    slowest = timing.slowest_cells(new_notebook(cells=cells), count=2)
+    assert [entry["seconds"] for entry in slowest] == [30.5, 5.5]
+    assert slowest[0] == {"cell": 1, "tags": ["exercise:9.1"], "first_line": "train(30)", "seconds": 30.5}
+
+
+def test_notebooks_are_picked_by_number_or_name():
+    picked = timing.solution_notebooks(["02", "06_metrics", "07_going_further.ipynb"])
+    assert [path.name for path in picked] == ["02_logistic_regression.ipynb", "06_metrics.ipynb",
+                                             "07_going_further.ipynb"]
+    assert len(timing.solution_notebooks()) == len(list(SOLUTIONS.glob("*.ipynb")))
+
+
+def _selection(monkeypatch, *argv):
+    """What main() would run for ``argv``, without running it."""
+    seen = {}
+
+    def fake_run_all(names, output, epochs_scale=1.0, limit=None, **options):
+        seen.update(names=names, notebooks=[p.name[:2] for p in options["notebooks"]],
+                    graded=[p.name[:2] for p in options["graded"]], live=options["live"],
+                    costs=options["costs"])
+        return {"date": "d", "machine": "m", "models": [], "bars": []}
+
+    monkeypatch.setattr(benchmark, "run_all", fake_run_all)
+    assert benchmark.main(list(argv)) == 0
+    return seen
+
+
+def test_only_two_models_runs_those_models_and_no_notebook(monkeypatch):
+    seen = _selection(monkeypatch, "--only", "fast_cnn", "--only", "keras_convnet")
+    assert seen["names"] == ["fast_cnn", "keras_convnet"] and seen["notebooks"] == [] and seen["graded"] == []
+
+
+def test_default_runs_every_model_and_every_notebook(monkeypatch):
+    seen = _selection(monkeypatch)
+    assert seen["names"] == [reference.name for reference in benchmark.REFERENCES]
+    assert seen["notebooks"] == ["01", "02", "03", "04", "05", "06", "07"] and seen["graded"] == []
+
+
+def test_notebooks_only_and_graded_with_costs(monkeypatch, tmp_path):
+    assert _selection(monkeypatch, "--notebooks", "--only", "03")["names"] == []
+    assert _selection(monkeypatch, "--notebooks", "--only", "03")["notebooks"] == ["03"]
+    seen = _selection(monkeypatch, "--costs", str(tmp_path / "costs.json"), "--only", "01", "--only", "02")
+    assert seen["graded"] == ["01", "02"] and seen["names"] == [] and seen["notebooks"] == []
+    assert _selection(monkeypatch, "--models", "--only", "mlp")["notebooks"] == []
+
+
+def test_costs_file_has_the_schema_the_gradescope_export_reads(monkeypatch, tmp_path):
+    figures = {"wall_seconds": 12.3, "cpu_seconds": 20.1, "peak_memory_mb": 900.0}
+    calls = []
+
+    def fake_time_grading(path, modes):
+        calls.append((path.name, modes))
+        return {mode: dict(figures) for mode in modes}
+
+    monkeypatch.setattr(timing, "time_grading", fake_time_grading)
+    costs = tmp_path / "grading_costs.json"
+    assert benchmark.main(["--costs", str(costs), "--only", "01", "--only", "06",
+                           "--output", str(tmp_path / "build")]) == 0
+    assert calls == [("01_meet_the_data.ipynb", ("fast", "full")), ("06_metrics.ipynb", ("fast", "full"))]
+    document = json.loads(costs.read_text())
+    assert set(document) == {"measured_on", "date", "command", "notebooks"}
+    assert "cores" in document["measured_on"] and "GPU" not in document["measured_on"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", document["date"])
+    assert "--costs" in document["command"]
+    assert document["notebooks"] == {"01": {"fast": figures, "full": figures},
+                                     "06": {"fast": figures, "full": figures}}
+    report = json.loads((tmp_path / "build" / "benchmark.json").read_text())
+    assert report["graded"] == document["notebooks"]
+    assert "| 06 | 12 s | 20 s | 900 MB | 12 s | 20 s | 900 MB |" in (tmp_path / "build" / "benchmark.md").read_text()
+
+
+def test_live_needs_plots_live(monkeypatch, capsys):
+    monkeypatch.setattr(benchmark, "_plots", lambda: object())
+    with pytest.raises(SystemExit) as stopped:
+        benchmark.main(["--only", "mlp", "--live"])
+    assert stopped.value.code == 2 and "plots.live()" in capsys.readouterr().err
+
+
+def test_live_is_recorded(monkeypatch):
+    class FakePlots:
+        @staticmethod
+        def live():
+            return None
+
+    monkeypatch.setattr(benchmark, "_plots", lambda: FakePlots)
+    assert _selection(monkeypatch, "--only", "mlp", "--live")["live"] is True
+
+
+def test_a_notebook_runs_end_to_end_timed(tmp_path):
+    """Notebook 01 in fast mode (the cheapest one) through the real path: child, kernel, JSON."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_course.tools.benchmark", "--notebooks", "--only", "01",
+         "--notebook-mode", "fast", "--output", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads((tmp_path / "benchmark.json").read_text())
+    assert report["models"] == [] and report["notebook_mode"] == "fast"
+    (notebook,) = report["notebooks"]
+    assert notebook["notebook"] == "01" and notebook["mode"] == "fast"
+    assert notebook["cpu_seconds"] > 1, "the kernel's CPU time is counted"
+    assert notebook["peak_memory_mb"] > 100 and notebook["wall_seconds"] > 1
+    assert notebook["slowest_cells"] and (tmp_path / "executed" / "01_meet_the_data.ipynb").exists()
+    assert "| 01 |" in (tmp_path / "benchmark.md").read_text()
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def test_readme_run_times_come_from_the_benchmark_table():
+    """The notebook table's run-time column says what the README's benchmark table measured."""
+    section = _readme_section("Benchmark")
+    assert "`make benchmark`" in section
+    measured = {number: (int(wall), int(cpu)) for number, wall, cpu in re.findall(
+        r"^\| (\d\d) \| (\d+) s \| (\d+) s \| \d+ MB \| [^|]+ \|$", section, re.M)}
+    pending = re.findall(r"^\| (\d\d) \| not measured yet[^|]*\|", section, re.M)
+    rows = re.findall(r"^\| (\d\d) \| \[.*\| ([^|]+) \|$", _readme_section("The notebooks"), re.M)
+    assert [number for number, _ in rows] == ["01", "02", "03", "04", "05", "06", "07"]
+    assert sorted([*measured, *pending]) == [number for number, _ in rows], "one benchmark row per notebook"
+    for number, run_time in rows:
+        if number in measured:
+            assert run_time.strip() == benchmark.run_time_label(*measured[number]), (
+                f"notebook {number}: the README says {run_time.strip()!r}, its benchmark row "
+                f"{measured[number]} (wall, CPU): write run_time_label{measured[number]}")

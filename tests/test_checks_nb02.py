@@ -639,7 +639,7 @@ WRONG = {
         ("rounded down", lambda c: (len(c.x_train) // 32 if len(c.x_train) % 32 else len(c.x_train) // 32 - 1,),
          "Round up|batches of 32"),
         ("multiplied", lambda c: (len(c.x_train) * 32,), "one batch of 32"),
-        ("all epochs", lambda c: (math.ceil(len(c.x_train) / 32) * 20,), "one epoch"),
+        ("all epochs", lambda c: (math.ceil(len(c.x_train) / 32) * 10,), "one epoch"),
         ("validation split", lambda c: (math.ceil(int(len(c.x_train) * 0.9) / 32),), "validation_split"),
         ("test set", lambda c: (math.ceil(len(c.x_test) / 32),), "training set|batches of 32"),
         ("a guess", lambda c: (100,), "batches of 32"),
@@ -659,7 +659,7 @@ WRONG = {
         ("the dict of evaluate", lambda c: (c.baseline[0], c.baseline[1], c.baseline[0].evaluate(
             c.flat[1], c.onehot[1], verbose=0, return_dict=True)), "one number"),
         ("history dict", lambda c: (c.baseline[0], {"loss": [1.0]}, c.baseline[2][1]), "history = model.fit"),
-        ("more epochs", lambda c: (c.baseline[0], fake_run(mode.epochs(20) + 1, c.steps), c.baseline[2][1]), "num_epochs = 20"),
+        ("more epochs", lambda c: (c.baseline[0], fake_run(mode.epochs(20) + 1, c.steps), c.baseline[2][1]), "num_epochs = 10"),
         ("validation split", lambda c: (c.baseline[0], fake_run(mode.epochs(20), c.steps, validation=True), c.baseline[2][1]),
          "leave out validation_split"),
         ("batch 64", lambda c: (c.baseline[0], fake_run(mode.epochs(20), math.ceil(len(c.x_train) / 64)), c.baseline[2][1]),
@@ -718,7 +718,7 @@ WRONG = {
         ("batch 64", lambda c: (_sweep_with(c, 0.3, params={"steps": math.ceil(int(len(c.x_train) * 0.9) / 64)}),
                                 c.sweep_table(), 0.1), "batch_size = 32"),
         ("too many epochs", lambda c: (_sweep_with(c, 0.3, history={k: v + v for k, v in c.sweep[0.3].history.items()}),
-                                       c.sweep_table(), 0.1), "num_epochs = 5"),
+                                       c.sweep_table(), 0.1), "num_epochs = 3"),
         ("best epoch", lambda c: (c.sweep, c.sweep_table(lambda run: max(run.history["val_accuracy"])), 0.1),
          "validation accuracy"),
         ("values of another run", lambda c: (c.sweep, {r: v for r, v in zip(c.sweep, reversed(list(c.sweep_table().values())))},
@@ -778,7 +778,7 @@ WRONG = {
         ("trained with a validation split", lambda c: final_args(c, build_final, run=lambda m: fake_run(
             mode.epochs(20), c.sweep_steps, model=m, validation=True)), "validation"),
         ("trained 5 epochs", lambda c: final_args(c, build_final, run=lambda m: fake_run(
-            mode.epochs(20) + 3, c.steps, model=m)), "num_epochs = 20"),
+            mode.epochs(20) + 3, c.steps, model=m)), "num_epochs = 10"),
         ("the run of another model", lambda c: final_args(c, build_final, run=lambda m: c.final[1]), "this very model"),
         ("did not reach the bar", lambda c: (build_final, logistic_regression(0.1), fake_run(mode.epochs(20), c.steps),
                                              0.1, 0.1), "next smaller one"),
@@ -959,7 +959,7 @@ def test_the_sweep_plot_takes_every_answer_the_check_passes(ctx, name, make):
 
     _, validation_accuracies, best_learning_rate = make(ctx)
     exec(_cell_after("check:2.8"), {"validation_accuracies": validation_accuracies, "plots": plots, "mode": mode,
-                                    "best_learning_rate": best_learning_rate, "num_epochs": 5, "np": np})
+                                    "best_learning_rate": best_learning_rate, "num_epochs": 3, "np": np})
     plt.close("all")
 
 
@@ -986,7 +986,7 @@ def test_the_full_mode_bar_applies_on_the_full_data(ctx, monkeypatch):
     monkeypatch.setenv("MNIST_COURSE_FAST", "0")
     full = course_data()
     model = ctx.baseline[0]
-    message = fails(check.exercise_2_7, model, fake_run(20, math.ceil(len(full.train[0]) / 32), model=model), 0.85,
+    message = fails(check.exercise_2_7, model, fake_run(10, math.ceil(len(full.train[0]) / 32), model=model), 0.85,
                     hint="Rebuild the model")
     assert "on the full data" in message and "91%" in message
 

@@ -41,8 +41,8 @@ summary = summary_for(__name__)
 NUM_CLASSES = 10
 NUM_PIXELS = 28 * 28
 BATCH_SIZE = 32
-NUM_EPOCHS = 20
-SWEEP_EPOCHS = 5
+NUM_EPOCHS = 10
+SWEEP_EPOCHS = 3
 VALIDATION_SPLIT = 0.1
 BASELINE_LEARNING_RATE = 0.01
 #: The rates the prompt of Exercise 2.8 asks to compare (its cell's ``learning_rates``).
@@ -759,7 +759,7 @@ def exercise_2_6(steps_per_epoch: Any) -> None:
     """Exercise 2.6: how many steps (batches of 32) one epoch over all training images takes.
 
     Accepts an int or a float with a whole value; rejects the unrounded quotient, rounding
-    down, multiplying, the count for all 20 epochs, for a validation split or for the test set.
+    down, multiplying, the count for all 10 epochs, for a validation split or for the test set.
     """
     __tracebackhide__ = True
     require_attempt("2.6", steps_per_epoch=steps_per_epoch)
@@ -783,7 +783,7 @@ def exercise_2_6(steps_per_epoch: Any) -> None:
          "Round up: the leftover images form one last, smaller batch (math.ceil)."),
         (count * BATCH_SIZE, "steps_per_epoch multiplies images and batch size.",
          "Each step takes one batch of 32 images from the training set."),
-        (expected * NUM_EPOCHS, "steps_per_epoch counts all 20 epochs.", "Count the steps of one epoch."),
+        (expected * NUM_EPOCHS, f"steps_per_epoch counts all {NUM_EPOCHS} epochs.", "Count the steps of one epoch."),
         (expected * mode.epochs(NUM_EPOCHS) if mode.is_fast_mode() else -1, "steps_per_epoch counts every epoch of the run.",
          "Count the steps of one epoch."),
         (math.ceil(int(count * 0.9) / BATCH_SIZE), "steps_per_epoch leaves a validation split out.",
@@ -850,7 +850,7 @@ def _test_accuracy(exercise: str, name: str, model: Any, value: Any, logs: Mappi
 
 
 def exercise_2_7(model: Any, history: Any, test_accuracy: Any) -> None:
-    """Exercise 2.7: the model of 2.4 trained 20 epochs at batch 32, and its test accuracy.
+    """Exercise 2.7: the model of 2.4 trained 10 epochs at batch 32, and its test accuracy.
 
     Checks the run (epochs, steps per epoch, no validation, the loss fell below ln 10),
     measures the model's accuracy on the test set itself and compares ``test_accuracy`` (a
@@ -950,7 +950,7 @@ def exercise_2_8(histories: Any, validation_accuracies: Any, best_learning_rate:
 
     ``histories`` maps each learning rate tried (at least three, 0.01 and larger ones) to
     the History of a fresh model trained with it (SGD at that rate, no momentum, categorical
-    cross-entropy, 5 epochs, batch 32, ``validation_split=0.1``); ``validation_accuracies``
+    cross-entropy, 3 epochs, batch 32, ``validation_split=0.1``); ``validation_accuracies``
     maps the same rates to each run's last validation accuracy; ``best_learning_rate`` is the
     rate whose run has the highest one. Rejects values that are losses, training, test or
     first-epoch accuracies, percentages, a rate chosen on any of those, one model reused for
@@ -1046,7 +1046,7 @@ def exercise_2_9(build_logistic_regression: Any, final_model: Any, final_history
     picks on the full data, which a student's function may carry). The builder is judged
     first, so a builder whose model the training cell cannot train fails here with a hint
     rather than as "not attempted". The trained ``final_model`` must be compiled the same way
-    and come from one run of 20 epochs at batch 32 on every training image, reaching 92 % on
+    and come from one run of 10 epochs at batch 32 on every training image, reaching 92 % on
     the full data (80 % in fast mode); ``final_test_accuracy`` is checked against the model.
     """
     __tracebackhide__ = True
@@ -1079,7 +1079,7 @@ def exercise_2_9(build_logistic_regression: Any, final_model: Any, final_history
     _, (x_test, y_test) = _reference()
     actual = check_trained(
         "2.9", "final_model", final_model, logs, FINAL_BAR, flat_scaled(x_test), y_test,
-        hint="A rate that leads after 5 epochs can overshoot over 20: if yours is one of the "
+        hint=f"A rate that leads after {SWEEP_EPOCHS} epochs can overshoot over {NUM_EPOCHS}: if yours is one of the "
              "largest you tried, try the next smaller one. Run the training cell again after "
              "changing the function (it builds a fresh model).")
     _test_accuracy("2.9", "final_test_accuracy", final_model, final_test_accuracy, logs, actual)

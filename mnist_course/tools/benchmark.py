@@ -1,23 +1,33 @@
-"""``make benchmark``: train every reference model of the course on the full data, timed.
+"""``make benchmark``: time the course on this machine, its models and its notebooks.
 
-Instructors use it before class to know how long each notebook's training takes on their
-machines and what it reaches. It trains, one after the other and each in a fresh Python
-process (so that peak memory is measured per model):
+Instructors use it before class to know how long each notebook takes on their machines and
+what its models reach. Everything runs one after the other, each in a fresh process (so that
+peak memory is measured per run):
 
 * the course's reference models, built by the very functions the solution notebooks define
   (cells tagged ``model:<name>``: only their imports, constants and functions are run), and
-  trained with the settings written above the notebook's ``fit`` call;
-* one baseline that is not ours: the classic Keras "simple MNIST convnet".
+  trained with the settings written above the notebook's ``fit`` call, and one baseline that
+  is not ours: the classic Keras "simple MNIST convnet". For each: parameters, epochs,
+  training wall time (test evaluations after each epoch are not counted), seconds per epoch,
+  test accuracy, the epoch and training time at which test accuracy first reached 99.0 %,
+  and peak memory;
+* every solution notebook, end to end in full mode in a fresh kernel of this Python
+  (:mod:`mnist_course.tools.timing`): wall time, CPU time of every process (the kernel
+  included) and peak memory of the process tree, with its slowest cells;
+* with ``--graded``, every solution notebook graded by ``python -m mnist_course grade`` in
+  fast and in full mode, measured the same way; ``--costs FILE`` writes those figures for
+  the Gradescope export.
 
-For each it records parameters, epochs, training wall time (test evaluations after each
-epoch are not counted), seconds per epoch, test accuracy, the epoch and training time at
-which test accuracy first reached 99.0 %, and peak memory, then writes
-``build/benchmark.json``, ``build/benchmark.md`` and ``build/benchmark.png``.
+It writes ``build/benchmark.json``, ``build/benchmark.md``, ``build/benchmark.png`` (test
+accuracy against training time) and the executed notebooks in ``build/executed/``.
 
 Example:
-    $ python -m mnist_course.tools.benchmark                  # everything, full data
-    $ python -m mnist_course.tools.benchmark --only mlp       # one model
-    $ python -m mnist_course.tools.benchmark --epochs-scale 0.2 --limit 6000   # a quick look
+    $ python -m mnist_course.tools.benchmark                  # models and notebooks, full data
+    $ python -m mnist_course.tools.benchmark --only fast_cnn --only keras_convnet
+    $ python -m mnist_course.tools.benchmark --notebooks --only 02 --only 03
+    $ python -m mnist_course.tools.benchmark --graded --costs mnist_course/export/grading_costs.json
+    $ python -m mnist_course.tools.benchmark --models --live  # the live view's overhead
+    $ python -m mnist_course.tools.benchmark --models --epochs-scale 0.2 --limit 6000   # a quick look
 """
 
 from __future__ import annotations
@@ -38,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from mnist_course.tools import timing
 
 #: Test accuracy whose first crossing is timed.
 TARGET_ACCURACY = 0.99
@@ -64,7 +76,7 @@ class Reference:
 #: Every model of the course, with its notebook's settings, then the baseline.
 REFERENCES: tuple[Reference, ...] = (
     Reference("logistic_regression", "02 logistic regression", "02_logistic_regression.ipynb",
-              batch_size=32, epochs=20),
+              batch_size=32, epochs=10),
     Reference("mlp", "03 MLP (fixed)", "03_mlp.ipynb", batch_size=500, epochs=20,
               validation_split=0.1),
     Reference("normalised_mlp", "04 MLP, standardised, momentum", "04_normalisation.ipynb",
@@ -194,7 +206,8 @@ def _prepare(model, reference: Reference, x_train, y_train, x_test):
     return x_train, y_train, x_test
 
 
-def run_one(reference: Reference, epochs_scale: float = 1.0, limit: int | None = None) -> dict[str, Any]:
+def run_one(reference: Reference, epochs_scale: float = 1.0, limit: int | None = None,
+            live: bool = False) -> dict[str, Any]:
     """Train one model in this process and return its measurements.
 
     Example:
@@ -218,12 +231,15 @@ def run_one(reference: Reference, epochs_scale: float = 1.0, limit: int | None =
     model = build_reference(scaled, steps_per_epoch)
     x_fit, y_fit, x_eval = _prepare(model, reference, x_train, y_train, x_test)
     timer = _epoch_timer(x_eval, y_test, reference.name, epochs)
+    # The live view (--live) comes first, so that its drawing is inside the timed epoch.
+    callbacks = ([_plots().live()] if live else []) + [timer]
     model.fit(x_fit, y_fit, batch_size=reference.batch_size, epochs=epochs,
-              validation_split=reference.validation_split, verbose=0, callbacks=[timer])
+              validation_split=reference.validation_split, verbose=0, callbacks=callbacks)
     reached = next((i for i, accuracy in enumerate(timer.accuracies) if accuracy >= TARGET_ACCURACY), None)
     return {
         "name": reference.name,
         "title": reference.title,
+        "live": live,
         "course": reference.course,
         "notebook": reference.notebook,
         "parameters": int(model.count_params()),
@@ -271,11 +287,11 @@ def _epoch_timer(x_test, y_test, name: str, epochs: int):
 # --------------------------------------------------------------------------- whole run
 
 
-def machine_description() -> str:
-    """A short description of this machine: CPU model, cores, memory, TensorFlow version.
+def hardware_description() -> str:
+    """This machine's CPU model, number of cores and memory.
 
     Example:
-        >>> "cores" in machine_description()
+        >>> "cores" in hardware_description()
         True
     """
     cpu = platform.processor() or platform.machine()
@@ -292,18 +308,40 @@ def machine_description() -> str:
         memory = f", {pages / 2**30:.0f} GiB"
     except (ValueError, OSError, AttributeError):
         pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}"
+
+
+def machine_description() -> str:
+    """A short description of this machine: CPU model, cores, memory, TensorFlow version.
+
+    Example:
+        >>> "cores" in machine_description()
+        True
+    """
     try:
         from importlib.metadata import version
 
         stack = f"TensorFlow {version('tensorflow')}, Keras {version('keras')}"
     except Exception:
         stack = "TensorFlow (version unknown)"
-    return f"{cpu}, {os.cpu_count()} cores{memory}, no GPU used; {stack}, Python {platform.python_version()}"
+    return f"{hardware_description()}, no GPU used; {stack}, Python {platform.python_version()}"
 
 
-def run_all(names: list[str], output: Path, epochs_scale: float, limit: int | None) -> dict[str, Any]:
-    """Train each named model in its own process, then write the JSON, table and plot."""
-    output.mkdir(parents=True, exist_ok=True)
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (None where the system does not say).
+
+    Example:
+        >>> len(load_average() or [0, 0, 0])
+        3
+    """
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def train_models(names: list[str], epochs_scale: float, limit: int | None, live: bool = False) -> list[dict[str, Any]]:
+    """Train each named model in its own process, one after the other; return their results."""
     results = []
     for index, name in enumerate(names, start=1):
         reference = _reference(name)
@@ -315,6 +353,8 @@ def run_all(names: list[str], output: Path, epochs_scale: float, limit: int | No
                    "--epochs-scale", str(epochs_scale), "--result-file", str(result_file)]
         if limit:
             command += ["--limit", str(limit)]
+        if live:
+            command.append("--live")
         completed = subprocess.run(command)
         if completed.returncode != 0:
             result_file.unlink(missing_ok=True)
@@ -322,19 +362,75 @@ def run_all(names: list[str], output: Path, epochs_scale: float, limit: int | No
                                f"see the messages above.")
         results.append(json.loads(result_file.read_text()))
         result_file.unlink()
+    return results
+
+
+def time_notebooks(paths: list[Path], *, fast: bool, executed_dir: Path | None) -> list[dict[str, Any]]:
+    """Run each solution notebook end to end in a fresh kernel, one after the other, timed."""
+    results = []
+    for index, path in enumerate(paths, start=1):
+        print(f"[notebook {index}/{len(paths)}] {path.name} ({'fast' if fast else 'full'} mode)", flush=True)
+        load = load_average()
+        executed = None if executed_dir is None else executed_dir / path.name
+        result = timing.time_notebook(path, fast=fast, executed=executed)
+        result["load_average"] = {"before": load, "after": load_average()}
+        print(f"  {path.name}: {result['wall_seconds']:.0f} s wall, {result['cpu_seconds']:.0f} s CPU, "
+              f"{result['peak_memory_mb']:.0f} MB", flush=True)
+        results.append(result)
+    return results
+
+
+def time_graded(paths: list[Path], modes: tuple[str, ...]) -> dict[str, dict[str, dict[str, float]]]:
+    """Grade each solution notebook in each mode, timed; keyed by notebook number, then mode."""
+    graded = {}
+    for index, path in enumerate(paths, start=1):
+        print(f"[graded {index}/{len(paths)}] {path.name} ({', '.join(modes)})", flush=True)
+        graded[path.name[:2]] = timing.time_grading(path, modes)
+        for mode, figures in graded[path.name[:2]].items():
+            print(f"  {mode}: {figures['wall_seconds']:.0f} s wall, {figures['cpu_seconds']:.0f} s CPU, "
+                  f"{figures['peak_memory_mb']:.0f} MB", flush=True)
+    return graded
+
+
+def run_all(names: list[str], output: Path, epochs_scale: float = 1.0, limit: int | None = None, *,
+            notebooks: list[Path] = (), notebook_fast: bool = False, graded: list[Path] = (),
+            graded_modes: tuple[str, ...] = ("fast", "full"), costs: Path | None = None,
+            live: bool = False, command: str = "make benchmark") -> dict[str, Any]:
+    """Train the named models, run the notebooks and grade the ``graded`` ones, each timed;
+    then write ``benchmark.json``, ``benchmark.md`` (and ``benchmark.png`` when models ran)
+    into ``output``, and the graded figures to ``costs`` if given."""
+    output.mkdir(parents=True, exist_ok=True)
+    started = load_average()
+    results = train_models(names, epochs_scale, limit, live) if names else []
+    executed_dir = output / "executed"
+    if notebooks:
+        executed_dir.mkdir(exist_ok=True)
+    notebook_results = time_notebooks(list(notebooks), fast=notebook_fast, executed_dir=executed_dir)
+    graded_results = time_graded(list(graded), graded_modes) if graded else {}
     report = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": machine_description(),
+        "command": command,
+        "load_average": {"start": started, "end": load_average()},
         "epochs_scale": epochs_scale,
         "limit": limit,
+        "live": live,
         "target_accuracy": TARGET_ACCURACY,
         "models": results,
-        "bars": bars(results) if limit is None and epochs_scale == 1.0 else [],
+        "bars": bars(results) if results and limit is None and epochs_scale == 1.0 else [],
+        "notebooks": notebook_results,
+        "notebook_mode": "fast" if notebook_fast else "full",
+        "graded": graded_results,
     }
     (output / "benchmark.json").write_text(json.dumps(report, indent=2) + "\n")
     (output / "benchmark.md").write_text(markdown_table(report))
-    plot_accuracy_against_time(results).savefig(output / "benchmark.png", dpi=110,
-                                                bbox_inches="tight")
+    if results:
+        plot_accuracy_against_time(results).savefig(output / "benchmark.png", dpi=110,
+                                                    bbox_inches="tight")
+    if costs is not None:
+        costs.parent.mkdir(parents=True, exist_ok=True)
+        document = timing.grading_costs(graded_results, machine=hardware_description(), command=command)
+        costs.write_text(json.dumps(document, indent=2) + "\n")
     return report
 
 
@@ -381,22 +477,53 @@ def bars(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return checks
 
 
+def run_time_label(wall_seconds: float, cpu_seconds: float | None = None) -> str:
+    """The README's run-time wording for a notebook run in full mode: "under 1 min", else the
+    time rounded to half a minute.
+
+    The time is the shorter of the wall time and the CPU time (all processes). On a machine
+    busy with other work, the wall time measures that work too, and the CPU time is an upper
+    bound of the notebook's wall time on an idle machine (it keeps at least one core busy);
+    on an idle machine with several cores the wall time is the shorter.
+
+    Example:
+        >>> run_time_label(42), run_time_label(95), run_time_label(620, 170)
+        ('under 1 min', 'about 1.5 min', 'about 3 min')
+    """
+    seconds = wall_seconds if cpu_seconds is None else min(wall_seconds, cpu_seconds)
+    if seconds < 60:
+        return "under 1 min"
+    return f"about {round(seconds / 30) / 2:g} min"
+
+
+def _load_text(load: dict[str, Any] | None) -> str:
+    values = [value for value in (load or {}).values() if value]
+    return "" if not values else " (load average " + " to ".join(f"{v[0]:.1f}" for v in values) + ")"
+
+
 def markdown_table(report: dict[str, Any]) -> str:
-    """The benchmark as a Markdown table, with the machine, date and bars.
+    """The benchmark as Markdown: the machine and date, then the models with their bars, the
+    notebooks run end to end and the graded runs, each table only when it ran.
 
     Example:
         >>> print(markdown_table({"date": "d", "machine": "m", "models": [], "bars": []}))   # doctest: +ELLIPSIS
         Benchmark of ...
     """
+    quick = report.get("limit") or report.get("epochs_scale", 1.0) != 1.0
     lines = [
         f"Benchmark of {report['date']} on {report['machine']}"
-        + ("" if not report.get("limit") and report.get("epochs_scale", 1.0) == 1.0
-           else f" (quick look: {report.get('limit')} images, epochs × {report.get('epochs_scale')})"),
-        "",
-        "| Model | Parameters | Epochs | Batch | Training time | s/epoch | Test accuracy "
-        "| Reached 99.0 % | Peak memory |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        + ("" if not quick else f" (quick look: {report.get('limit')} images, epochs × {report.get('epochs_scale')})")
+        + _load_text(report.get("load_average"))
+        + (", with the live training view (plots.live)" if report.get("live") else "")
+        + (f"; command: `{report['command']}`" if report.get("command") else ""),
     ]
+    if report["models"]:
+        lines += [
+            "",
+            "| Model | Parameters | Epochs | Batch | Training time | s/epoch | Test accuracy "
+            "| Reached 99.0 % | Peak memory |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        ]
     for result in report["models"]:
         reached = ("no" if result["epoch_reaching_target"] is None else
                    f"epoch {result['epoch_reaching_target']}, {result['seconds_to_target']:.0f} s")
@@ -409,7 +536,53 @@ def markdown_table(report: dict[str, Any]) -> str:
         for check in report["bars"]:
             met = {True: "yes", False: "**no**", None: "n/a"}[check["passed"]]
             lines.append(f"| {check['bar']} | {check['measured']} | {met} |")
+    lines += notebook_table(report.get("notebooks") or [], report.get("notebook_mode", "full"))
+    lines += graded_table(report.get("graded") or {})
     return "\n".join(lines) + "\n"
+
+
+def notebook_table(notebooks: list[dict[str, Any]], mode: str = "full") -> list[str]:
+    """Lines of the table of notebooks run end to end (none when no notebook ran).
+
+    Example:
+        >>> notebook_table([{"notebook": "06", "file": "06_metrics.ipynb", "wall_seconds": 50.0,
+        ...                  "cpu_seconds": 70.0, "peak_memory_mb": 900.0}])[-1]
+        '| 06 | 50 s | 70 s | 900 MB | under 1 min |'
+    """
+    if not notebooks:
+        return []
+    lines = ["", f"Each solution notebook run end to end in a fresh kernel ({mode} mode); "
+                 "CPU time counts every process (the kernel too)", "",
+             "| Notebook | Wall time | CPU time | Peak memory | Run time in the README |",
+             "|---|---:|---:|---:|---|"]
+    for result in notebooks:
+        lines.append(f"| {result['notebook']} | {result['wall_seconds']:.0f} s | {result['cpu_seconds']:.0f} s "
+                     f"| {result['peak_memory_mb']:.0f} MB | {run_time_label(result['wall_seconds'], result['cpu_seconds'])} |")
+    if len(notebooks) > 1:
+        wall = sum(result["wall_seconds"] for result in notebooks)
+        cpu = sum(result["cpu_seconds"] for result in notebooks)
+        peak = max(result["peak_memory_mb"] for result in notebooks)
+        lines.append(f"| all | {wall:.0f} s ({wall / 60:.1f} min) | {cpu:.0f} s | {peak:.0f} MB | |")
+    return lines
+
+
+def graded_table(graded: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """Lines of the table of graded runs, one row per notebook, one group of columns per mode."""
+    if not graded:
+        return []
+    modes = [mode for mode in ("fast", "full") if any(mode in runs for runs in graded.values())]
+    header = "| Notebook | " + " | ".join(f"{mode}: wall | {mode}: CPU | {mode}: peak memory" for mode in modes) + " |"
+    lines = ["", "Each solution notebook graded (`python -m mnist_course grade NOTEBOOK --fast`, `--full`)", "",
+             header, "|---|" + "---:|" * (3 * len(modes))]
+    for notebook, runs in graded.items():
+        cells = []
+        for mode in modes:
+            figures = runs.get(mode)
+            cells += (["", "", ""] if figures is None else
+                      [f"{figures['wall_seconds']:.0f} s", f"{figures['cpu_seconds']:.0f} s",
+                       f"{figures['peak_memory_mb']:.0f} MB"])
+        lines.append(f"| {notebook} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def plot_accuracy_against_time(results: list[dict[str, Any]]):
@@ -436,37 +609,96 @@ def plot_accuracy_against_time(results: list[dict[str, Any]]):
     return figure
 
 
+def _select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[list[str], list[Path], list[Path]]:
+    """The models, notebooks and graded notebooks that the command line asks for."""
+    model_names = [reference.name for reference in REFERENCES]
+    all_notebooks = timing.solution_notebooks()
+    only = args.only or []
+    unknown = [name for name in only if name not in model_names
+               and not any(timing.notebook_matches(path, [name]) for path in all_notebooks)]
+    if unknown:
+        parser.error(f"no model or notebook called {unknown[0]!r}; known models: {', '.join(model_names)}; "
+                     f"notebooks: {', '.join(path.name[:2] for path in all_notebooks)} (or their file names)")
+    sections = {"models": args.models, "notebooks": args.notebooks, "graded": args.graded or args.costs is not None}
+    if not any(sections.values()):
+        # No section named: the models and the notebook runs, or what --only names.
+        sections["models"] = not only or any(name in model_names for name in only)
+        sections["notebooks"] = not only or any(name not in model_names for name in only)
+    names = [name for name in model_names if not only or name in only] if sections["models"] else []
+    picked = [path for path in all_notebooks if not only or timing.notebook_matches(path, only)]
+    if only and not [name for name in only if name not in model_names]:
+        picked = all_notebooks  # --only named models only: it filters the models, not the notebooks
+    notebooks = picked if sections["notebooks"] else []
+    graded = picked if sections["graded"] else []
+    return names, notebooks, graded
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line of ``make benchmark``."""
     parser = argparse.ArgumentParser(
         prog="python -m mnist_course.tools.benchmark",
-        description="Train every reference model of the course on the full data and time it.")
+        description="Time the course on this machine: train every reference model on the full data, "
+                    "and run every solution notebook end to end in full mode, each in a fresh process. "
+                    "With none of --models, --notebooks, --graded: the models and the notebooks.")
+    parser.add_argument("--models", action="store_true", help="train the reference models")
+    parser.add_argument("--notebooks", action="store_true",
+                        help="run the solution notebooks end to end in a fresh kernel, one after the other")
+    parser.add_argument("--graded", action="store_true",
+                        help="grade each solution notebook with `python -m mnist_course grade NOTEBOOK` "
+                             "--fast and --full, timed (wall, CPU of every process, peak memory)")
+    parser.add_argument("--costs", type=Path, metavar="FILE",
+                        help="write the graded figures to FILE as JSON (implies --graded); the Gradescope "
+                             "export reads mnist_course/export/grading_costs.json")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help="run only this model (repeatable); one of: "
-                        + ", ".join(reference.name for reference in REFERENCES))
+                        help="only this model or notebook (repeatable); models: "
+                        + ", ".join(reference.name for reference in REFERENCES)
+                        + "; notebooks by number (02) or name")
+    parser.add_argument("--live", action="store_true",
+                        help="train the models with callbacks=[plots.live()], the live training view, "
+                             "to measure its overhead against a run without")
+    parser.add_argument("--notebook-mode", choices=("full", "fast"), default="full",
+                        help="mode of the notebook runs (default full; fast is for a quick check)")
+    parser.add_argument("--grade-modes", default="fast,full", help=argparse.SUPPRESS)
     parser.add_argument("--epochs-scale", type=float, default=1.0,
                         help="multiply every epoch count by this (at least 1 epoch), for a quick look")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on a stratified sample of this many images (for tests)")
     parser.add_argument("--output", type=Path, default=Path("build"),
-                        help="folder for benchmark.json, benchmark.md and benchmark.png")
+                        help="folder for benchmark.json, benchmark.md, benchmark.png and the executed notebooks")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.epochs_scale <= 0:
         parser.error("--epochs-scale must be positive")
+    if args.live and not callable(getattr(_plots(), "live", None)):
+        parser.error("--live needs mnist_course.plots.live(), the live training view, which this "
+                     "version of the course does not have")
     if args.child:
-        result = run_one(_reference(args.child), args.epochs_scale, args.limit)
+        result = run_one(_reference(args.child), args.epochs_scale, args.limit, live=args.live)
         args.result_file.write_text(json.dumps(result))
         return 0
-    names = args.only or [reference.name for reference in REFERENCES]
-    for name in names:
-        _reference(name)
-    report = run_all(names, args.output, args.epochs_scale, args.limit)
+    grade_modes = tuple(mode for mode in args.grade_modes.split(",") if mode)
+    if not grade_modes or set(grade_modes) - {"fast", "full"}:
+        parser.error("--grade-modes takes fast, full or fast,full")
+    if args.costs is not None and args.costs.exists():
+        print(f"note: {args.costs} will be replaced by this run's figures", flush=True)
+    names, notebooks, graded = _select(args, parser)
+    command = "python -m mnist_course.tools.benchmark" + "".join(f" {arg}" for arg in (argv if argv is not None else sys.argv[1:]))
+    report = run_all(names, args.output, args.epochs_scale, args.limit, notebooks=notebooks,
+                     notebook_fast=args.notebook_mode == "fast", graded=graded, graded_modes=grade_modes,
+                     costs=args.costs, live=args.live, command=command)
     print()
     print(markdown_table(report))
-    print(f"Wrote {args.output / 'benchmark.json'}, benchmark.md and benchmark.png.")
+    print(f"Wrote {args.output / 'benchmark.json'} and benchmark.md"
+          + (" and benchmark.png" if report["models"] else "")
+          + (f", and {args.costs}" if args.costs else "") + ".")
     return 0
+
+
+def _plots():
+    from mnist_course import plots
+
+    return plots
 
 
 if __name__ == "__main__":
