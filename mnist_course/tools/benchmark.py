@@ -81,9 +81,9 @@ REFERENCES: tuple[Reference, ...] = (
               validation_split=0.1),
     Reference("normalised_mlp", "04 MLP, standardised, momentum", "04_normalisation.ipynb",
               batch_size=32, epochs=5, validation_split=0.3, inputs="standardised", seed=0),
-    Reference("cnn", "05 CNN (Adam)", "05_cnn.ipynb", batch_size=32, epochs=10),
+    Reference("cnn", "05 CNN (Adam)", "05_cnn.ipynb", batch_size=32, epochs=4),
     Reference("deeper_cnn", "05 deeper CNN", "05_cnn.ipynb", batch_size=64, epochs=10),
-    Reference("fast_cnn", "05 fast CNN", "05_cnn.ipynb", batch_size=512, epochs=6),
+    Reference("fast_cnn", "05 fast CNN", "05_cnn.ipynb", batch_size=128, epochs=6),
     Reference("keras_convnet", "Keras simple convnet (baseline)", None, batch_size=128,
               epochs=15, validation_split=0.1, course=False),
 )
