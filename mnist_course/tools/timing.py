@@ -6,8 +6,9 @@ kernel is a child of the process that runs it, and the grader starts a kernel an
 the figures cover the whole process tree:
 
 * CPU seconds: user + system time of every process that ended during the run
-  (``resource.getrusage(RUSAGE_CHILDREN)`` before and after; every process of the tree is
-  waited for by its parent, so its time is counted there);
+  (``resource.getrusage(RUSAGE_CHILDREN)`` before and after, which counts a process once its
+  parent has waited for it), or, if larger, the sum of what the samples saw each process of
+  the tree use (which misses at most the last ``interval`` of each);
 * peak memory: the largest sum of the resident memory of the tree, sampled every
   ``interval`` seconds with psutil (a peak shorter than that can be missed), and never less
   than the largest single process (``ru_maxrss`` of the children).
@@ -63,8 +64,9 @@ class Measurement:
         return {key: round(value, 1) for key, value in data.items()}
 
 
-def _tree_rss(process) -> int:
-    """Resident memory in bytes of ``process`` and all its descendants (0 if it has ended)."""
+def _sample_tree(process, cpu_seen: dict[tuple[int, float], float]) -> int:
+    """Resident memory in bytes of ``process`` and all its descendants (0 if it has ended);
+    records each one's own CPU seconds so far in ``cpu_seen``, keyed by pid and start time."""
     import psutil
 
     total = 0
@@ -74,7 +76,10 @@ def _tree_rss(process) -> int:
         return 0
     for member in members:
         try:
-            total += member.memory_info().rss
+            with member.oneshot():
+                total += member.memory_info().rss
+                times = member.cpu_times()
+                cpu_seen[(member.pid, member.create_time())] = times.user + times.system
         except psutil.Error:
             pass
     return total
@@ -97,6 +102,7 @@ def measure(command: list[str], *, env: dict[str, str] | None = None, cwd: str |
     start = time.perf_counter()
     child = subprocess.Popen(command, env=env, cwd=cwd, stdout=stdout)
     peak = 0
+    cpu_seen: dict[tuple[int, float], float] = {}
     done = threading.Event()
 
     def sample() -> None:
@@ -106,7 +112,7 @@ def measure(command: list[str], *, env: dict[str, str] | None = None, cwd: str |
         except psutil.Error:
             return
         while not done.is_set():
-            peak = max(peak, _tree_rss(process))
+            peak = max(peak, _sample_tree(process, cpu_seen))
             done.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -117,6 +123,9 @@ def measure(command: list[str], *, env: dict[str, str] | None = None, cwd: str |
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # A process that its parent did not wait for (one left to init) is missing from the
+    # rusage figure; the samples saw it. Both are lower bounds: take the larger.
+    cpu = max(cpu, sum(cpu_seen.values()))
     # ru_maxrss of the children is the largest single process ever waited for (KiB on Linux).
     largest = after.ru_maxrss * 1024
     return Measurement(wall_seconds=wall, cpu_seconds=cpu, peak_memory_mb=max(peak, largest) / 2**20,
