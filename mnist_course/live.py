@@ -215,6 +215,7 @@ class Board:
         self.png: bytes | None = None
         self.frames = 0
         self.drawing_seconds = 0.0
+        self.slowest = 0.0
         self._cost = 0.0
         self._last_frame = -math.inf
         self._handle = None
@@ -251,6 +252,7 @@ class Board:
         end = time.perf_counter()
         self._cost = end - start if not self.frames else 0.5 * (self._cost + end - start)
         self.drawing_seconds += end - start
+        self.slowest = max(self.slowest, end - start)
         self.frames += 1
         self._last_frame = end
 
@@ -457,16 +459,13 @@ class LiveView(keras.callbacks.Callback):
         now = time.perf_counter()
         board = self.board
         if board.due(now) and now - self._epoch_started >= board.gap():
-            values = self.model.get_metrics_result()
-            self.run.partial = {key: float(value) for key, value in values.items()
-                                if np.ndim(value) == 0}
+            self.run.partial = _numbers(self.model.get_metrics_result())
             self.run.partial_at = self.run.done + batch / self.run.steps
             board.frame()
 
     def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            if np.ndim(value) == 0:
-                self.run.history.setdefault(key, []).append(float(value))
+        for key, value in _numbers(logs).items():
+            self.run.history.setdefault(key, []).append(value)
         self.run.partial = {}
         self.run.partial_at = float(self.run.done)
         first = self.run.done == 1 and self.board.frames <= 1
@@ -477,6 +476,17 @@ class LiveView(keras.callbacks.Callback):
         self.run.finished = time.perf_counter()
         self.run.partial = {}
         self.board.finish()
+
+
+def _numbers(logs: dict | None) -> dict[str, float]:
+    """The single numbers among Keras's logs (tensors and arrays of one value included)."""
+    numbers = {}
+    for key, value in (logs or {}).items():
+        try:
+            numbers[key] = float(np.asarray(value).item())
+        except (TypeError, ValueError):
+            continue
+    return numbers
 
 
 def live(*, sweep: str | None = None, label: Any = None, show: str | None = None) -> LiveView:
