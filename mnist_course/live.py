@@ -297,7 +297,7 @@ class Board:
         accuracy_ax.set_title("Accuracy")
         accuracy_ax.set_xlabel("Epoch")
         accuracy_ax.set_ylabel("accuracy")
-        accuracy_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        accuracy_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         accuracy_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if not any(run.accuracy_key() for run in self.runs):
             accuracy_ax.text(0.5, 0.5, "no accuracy metric\n(compile with metrics=[\"accuracy\"])",
