@@ -50,8 +50,8 @@ from mnist_course import mode
 
 #: The environment variable that forces the kind of output: ``live``, ``final`` or ``line``.
 LIVE_VARIABLE = "MNIST_COURSE_LIVE"
-#: Share of a run's wall time that drawing frames may take (the final frame aside).
-BUDGET = 0.03
+#: Share of a run's wall time that drawing frames may take (the first and final frames aside).
+BUDGET = 0.02
 #: Fewest seconds between two frames, however cheap drawing is.
 MIN_INTERVAL = 0.5
 #: The figure: two panels side by side, within the course's 10-inch column at 90 dpi.
@@ -171,7 +171,7 @@ class Run:
         """One line with the latest values: what the text version of the view shows."""
         name = f"{self.label}: " if self.label is not None else ""
         if not self.done:
-            return f"{name}no epoch finished yet"
+            return f"{name}epoch 1 of {self.epochs} running"
         stopped = f" (stopped early, of {self.epochs})" if self.finished and self.done < self.epochs else ""
         values = ", ".join(f"{key} {_format(key, series[-1])}" for key, series in self.history.items())
         return (f"{name}epoch {self.done} of {self.epochs}{stopped} in "
@@ -215,6 +215,7 @@ class Board:
         self.png: bytes | None = None
         self.frames = 0
         self.drawing_seconds = 0.0
+        self.drawing_cpu_seconds = 0.0
         self.slowest = 0.0
         self._cost = 0.0
         self._last_frame = -math.inf
@@ -233,7 +234,7 @@ class Board:
         """The text of the view: one line per run."""
         if self.sweep is None:
             return ("Training: " + self.runs[-1].line()) if self.runs else "Training: not started"
-        return f"Sweep over {self.sweep}: " + "; ".join(run.line() for run in self.runs)
+        return f"Sweep ({self.sweep}): " + "; ".join(run.line() for run in self.runs)
 
     def frame(self, *, final: bool = False) -> None:
         """Draw and show the figure now (``live``), or only at the end (``final``, ``line``)."""
@@ -243,7 +244,7 @@ class Board:
             return
         if self.show == "final" and not final:
             return
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         self.png = self._draw()
         bundle = {"image/png": base64.b64encode(self.png).decode("ascii"),
                   "text/plain": self.summary()}
@@ -252,9 +253,14 @@ class Board:
         end = time.perf_counter()
         self._cost = end - start if not self.frames else 0.5 * (self._cost + end - start)
         self.drawing_seconds += end - start
+        self.drawing_cpu_seconds += time.thread_time() - cpu
         self.slowest = max(self.slowest, end - start)
         self.frames += 1
         self._last_frame = end
+
+    def waiting(self) -> None:
+        """Say at once that training has begun (a line of text costs nothing to draw)."""
+        self._output({"text/plain": self.summary() + " (the curves appear after it)"}, {})
 
     def finish(self) -> None:
         """Show the final figure (or line); in a script, print its line."""
@@ -287,7 +293,7 @@ class Board:
         most_epochs = max((run.epochs for run in self.runs), default=1) or 1
         for index, run in enumerate(self.runs):
             colour = None if single else f"C{index % 10}"
-            name = "" if single else f"{self.sweep} {run.label}"
+            name = "" if single else run.label
             _plot_run(loss_ax, run, "loss", colour, name, single)
             key = run.accuracy_key()
             if key:
@@ -314,7 +320,7 @@ class Board:
     def _status(self, run: Run | None, now: float) -> str:
         if run is None:
             return "Training: starting"
-        head = f"{self.sweep} {run.label}, run {len(self.runs)}: " if self.sweep else ""
+        head = f"{run.label}, run {len(self.runs)}: " if self.sweep else ""
         steps = f" ({run.steps:,} steps each)" if run.steps else ""
         if run.finished is not None:
             stopped = " (stopped early)" if run.done < run.epochs else ""
@@ -324,7 +330,7 @@ class Board:
             text = (f"{head}epoch {min(run.done + 1, run.epochs)} of {run.epochs}{steps}: "
                     f"{_duration(run.elapsed(now))} so far"
                     + (f", about {_duration(left)} left" if left is not None else ""))
-        trouble = [f"{'' if self.sweep is None else str(r.label) + ': '}{r.trouble()}"
+        trouble = [f"{'' if self.sweep is None else r.label + ': '}{r.trouble()}"
                    for r in self.runs if r.trouble()]
         return text + ("\n" + "; ".join(trouble) if trouble else "")
 
@@ -404,7 +410,7 @@ class LiveView(keras.callbacks.Callback):
             raise ValueError("label= names one run of a sweep: give sweep= too, for example "
                              "plots.live(sweep=\"learning rate\", label=learning_rate).")
         self.sweep = sweep
-        self.label = None if label is None else str(label)
+        self.label = None if label is None else f"{sweep} {label}"
         self._show = show
         self.board: Board | None = None
         self.run: Run | None = None
@@ -441,11 +447,12 @@ class LiveView(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.board = self._board()
         params = self.params or {}
-        self.run = Run(self.label, epochs=int(params.get("epochs") or 0), steps=params.get("steps"))
+        label = self.label or (f"{self.sweep} run {len(self.board.runs) + 1}" if self.sweep else None)
+        self.run = Run(label, epochs=int(params.get("epochs") or 0), steps=params.get("steps"))
         self.board.runs.append(self.run)
         self._epoch_started = self.run.started
-        if self.board.show == "live" and self.board.frames == 0:
-            self.board.frame()  # the empty axes at once: the student sees training has begun
+        if self.board.show == "live" and not self.board.runs[:-1]:
+            self.board.waiting()  # one line at once, replaced by the figure after epoch 1
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_started = time.perf_counter()
@@ -468,7 +475,7 @@ class LiveView(keras.callbacks.Callback):
             self.run.history.setdefault(key, []).append(value)
         self.run.partial = {}
         self.run.partial_at = float(self.run.done)
-        first = self.run.done == 1 and self.board.frames <= 1
+        first = self.run.done == 1 and self.board.frames == 0
         if self.board.show == "live" and (first or self.board.due(time.perf_counter())):
             self.board.frame()
 
@@ -499,6 +506,6 @@ def live(*, sweep: str | None = None, label: Any = None, show: str | None = None
     Example:
         >>> callback = live(sweep="learning rate", label=0.01)
         >>> callback.label
-        '0.01'
+        'learning rate 0.01'
     """
     return LiveView(sweep=sweep, label=label, show=show)
