@@ -1,6 +1,7 @@
 """The live training curves as a student sees them, in a real JupyterLab (see tests/browser.py).
 
-A short ``fit`` with ``callbacks=[plots.live()]`` on the fast-mode MNIST sample: while it runs,
+A short ``fit`` with ``callbacks=[plots.live()]`` on the fast-mode MNIST sample, in JupyterLab
+and in Notebook 7: while it runs,
 the cell's one output is a figure that changes (it showed fewer epochs before it showed them
 all), and it ends with the History's final values. The figure carries its own caption (a PNG
 ``Description``), so the test reads the epochs and values from the very image the browser shows.
@@ -74,10 +75,12 @@ def _shown(key: str, value: float) -> str:
     return f"{key} {value:.2%}" if "acc" in key else f"{key} {value:.4g}"
 
 
-def test_the_figure_grows_while_fit_runs_and_ends_with_the_final_values(server, browser):  # noqa: F811
+@pytest.mark.parametrize("app", ["lab", "notebook"], ids=["JupyterLab", "Notebook 7"])
+def test_the_figure_grows_while_fit_runs_and_ends_with_the_final_values(server, browser, app):  # noqa: F811
     page = Page(browser, server)
-    page.open(NOTEBOOK)
-    page.hide_side_panel()
+    page.open(NOTEBOOK, app=app)
+    if app == "lab":
+        page.hide_side_panel()
     setup, fit, final = (page.code_cell(containing=text) for text in ("setup_notebook()",
                                                                        "plots.live()", "json.dumps"))
     page.run(setup, timeout=180)
@@ -110,5 +113,6 @@ def test_the_figure_grows_while_fit_runs_and_ends_with_the_final_values(server, 
     for key, value in values.items():
         assert _shown(key, value) in captions[-1], f"the last frame does not show {key} = {value}"
 
-    page.scroll_to(fit)
-    page.screenshot(SCREENSHOTS / "live_training.png", element=fit)
+    if app == "lab":
+        page.scroll_to(fit)
+        page.screenshot(SCREENSHOTS / "live_training.png", element=fit)
