@@ -10,7 +10,7 @@ Where the figure goes depends on who runs the notebook:
 
 - a person (JupyterLab, Notebook 7, VS Code, Colab: a front end that answers ``input()``): the
   figure is updated in place (IPython's ``update_display_data``) at the end of an epoch, and a
-  few times within long epochs, never more often than keeps drawing under 3 % of the run;
+  few times within long epochs, never more often than keeps drawing under 2 % of the run;
 - a program (nbconvert, nbclient, nbval, the grader: ``allow_stdin`` is off): nothing while
   training, then one final figure, or in fast mode one line of text;
 - no notebook at all (a script): the frames are drawn as for a person and kept (``.figure``),
@@ -22,12 +22,12 @@ is never touched.
 
 Example:
     >>> import keras, numpy as np                                        # doctest: +SKIP
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, "softmax")])
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, "softmax")])  # doctest: +SKIP
     >>> model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # doctest: +SKIP
     >>> view = live()                                                     # doctest: +SKIP
     >>> model.fit(np.zeros((8, 4)), np.zeros(8), epochs=2, verbose=0, callbacks=[view])  # doctest: +SKIP
     >>> view.summary()                                                    # doctest: +SKIP
-    'Epoch 2 of 2 in 0 s: loss 0.6931, accuracy 100.00%'
+    'Training: epoch 2 of 2 in 0 s: accuracy 100.00%, loss 0.6931'
 """
 
 from __future__ import annotations
