@@ -67,3 +67,23 @@ def assert_no_secret(message, secrets):
     for secret in secrets:
         found = re.search(secret, shown) if secret.startswith("\\b") else secret in shown
         assert not found, f"the failure shows {secret!r}"
+
+
+def solution_lines(notebook, minimum: int = 16) -> list[str]:
+    """The lines a solution notebook holds between ``### BEGIN SOLUTION`` and ``### END SOLUTION``,
+    and the expressions they assign (stripped, at least ``minimum`` characters): a failure may show
+    none of them, whichever exercise it belongs to."""
+    import nbformat
+
+    lines, inside = [], False
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for line in cell.source.splitlines():
+            text = line.strip()
+            if text.startswith("### BEGIN SOLUTION"):
+                inside = True
+            elif text.startswith("### END SOLUTION"):
+                inside = False
+            elif inside:
+                # the whole line, and the expression it assigns (shown alone it is the answer too)
+                lines += [part for part in {text, text.partition(" = ")[2]} if len(part) >= minimum]
+    return lines

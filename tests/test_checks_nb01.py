@@ -18,10 +18,11 @@ import pytest
 from mnist_course.checks import NotAttempted
 from mnist_course.checks import nb01 as check
 
-from checking import assert_no_secret, cases, fails, passes
+from checking import assert_no_secret, cases, fails, passes, solution_lines
 from conftest import SOLUTIONS
 
 NOTEBOOK = SOLUTIONS / "01_meet_the_data.ipynb"
+SOLUTION_LINES = solution_lines(NOTEBOOK)
 
 
 class Context:
@@ -211,7 +212,8 @@ def test_correct_answers_pass(ctx, capsys, exercise, name, make):
 
 @pytest.mark.parametrize("exercise, name, make, hint", cases(WRONG))
 def test_wrong_answers_fail_with_a_hint_that_gives_no_answer(ctx, exercise, name, make, hint):
-    assert_no_secret(fails(CHECKS[exercise], *make(ctx), hint=hint), SECRETS[exercise](ctx))
+    # No answer of this exercise, and no line of any solution in the notebook (issue 16, item 6).
+    assert_no_secret(fails(CHECKS[exercise], *make(ctx), hint=hint), SECRETS[exercise](ctx) + SOLUTION_LINES)
 
 
 def test_every_exercise_has_simulated_students_both_ways():

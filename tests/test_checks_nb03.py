@@ -26,7 +26,11 @@ from mnist_course import mode  # noqa: E402
 from mnist_course.checks import CheckFailed, NotAttempted  # noqa: E402
 from mnist_course.checks import nb03 as check  # noqa: E402
 
-from checking import correct_variants, passes, wrong_variants  # noqa: E402
+from checking import correct_variants, passes, solution_lines, wrong_variants  # noqa: E402
+from conftest import SOLUTIONS  # noqa: E402
+
+#: No failure may show a line of the notebook's solutions (issue 16, item 6).
+SOLUTION_LINES = solution_lines(SOLUTIONS / "03_mlp.ipynb")
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -48,6 +52,17 @@ def mlp(*, optimizer=None, hidden=(784, 32), activation="relu", output="softmax"
         model.compile(optimizer=optimizer or keras.optimizers.SGD(learning_rate=0.01), loss=loss,
                       metrics=list(metrics))
     return model
+
+
+def with_dropout(optimizer=None):
+    """The network with a Dropout layer the prompt does not list."""
+    def build():
+        model = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(784, activation="relu"), layers.Dropout(0.2),
+                                  layers.Dense(32, activation="relu"), layers.Dense(10, activation="softmax")])
+        model.compile(optimizer=optimizer or keras.optimizers.SGD(learning_rate=0.01),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+        return model
+    return build
 
 
 def functional_classic():
@@ -156,6 +171,7 @@ def check_both_ways(call, make, hint, s, capsys, answers=()):
     assert message is not None, "this wrong answer passed"
     assert "Hint:" in message and re.search(hint, message), message
     assert not shows(message, *answers), f"the message gives the answer away: {message}"
+    assert not [line for line in SOLUTION_LINES if line in message], f"the message shows a solution line: {message}"
 
 
 @pytest.mark.parametrize("function, nargs", [
@@ -208,7 +224,6 @@ WRONG_3_1 = [
     ("(inputs+1)(units+1)", lambda s: (615_440, 785 * 33, 330, 0), "bias per unit"),
     ("total not the sum", lambda s: (615_440, 25_120, 330, 640_000), "Add up"),
     ("total without the output", lambda s: (615_440, 25_120, 330, 640_560), "Add up"),
-    ("total as a list", lambda s: (615_440, 25_120, 330, [640_890]), "one whole number"),
     ("a string", lambda s: ("615440", 25_120, 330, 640_890), "one whole number"),
 ]
 
@@ -283,8 +298,8 @@ def _as_classic(model):
 
 WRONG_3_2 = [
     ("28x28 inputs", lambda s: (built_with(input_shape=(28, 28)), 640_890), "shape of the training array"),
-    ("sigmoid hidden", lambda s: (built_with(activation="sigmoid"), 640_890), "ReLU"),
-    ("no hidden activation", lambda s: (built_with(activation=None), 640_890), "non-linearity"),
+    ("sigmoid hidden", lambda s: (built_with(activation="sigmoid"), 640_890), "asks for ReLU"),
+    ("no hidden activation", lambda s: (built_with(activation=None), 640_890), "(?s)has no activation.*non-linearity"),
     ("softmax hidden", lambda s: (built_with(activation="softmax"), 640_890), "output layer only"),
     ("no output softmax", lambda s: (built_with(output=None), 640_890), "softmax on the last layer"),
     ("relu output", lambda s: (built_with(output="relu"), 640_890), "softmax on the last layer"),
@@ -310,7 +325,11 @@ WRONG_3_2 = [
     ("the same model each call", lambda s: (same_model, 640_890), "new model"),
     ("raises NameError", lambda s: (raises_name_error, 640_890), "line of your function"),
     ("count without biases", lambda s: (classic, 614_656), "Exercise 3.1"),
-    ("count as a list", lambda s: (classic, [640_890]), "Exercise 3.1"),
+    ("an extra Dropout", lambda s: (with_dropout(), 640_890), "(?s)Dropout.*prompt lists the layers"),
+    ("tanh hidden", lambda s: (built_with(activation="tanh"), 640_890), "asks for ReLU"),
+    ("a BatchNormalization", lambda s: (lambda: _as_classic(keras.Sequential([
+        keras.Input((784,)), layers.Dense(784, activation="relu"), layers.BatchNormalization(),
+        layers.Dense(32, activation="relu"), layers.Dense(10, activation="softmax")])), 640_890), "BatchNormalization"),
 ]
 
 
@@ -501,6 +520,53 @@ def no_title(h, title):
     return ax
 
 
+def literal_title(h, title):
+    ax = plot_with_axes(h, title)
+    ax.set_title("title")
+    return ax
+
+
+def separate_figures(h, title):
+    for key in ("accuracy", "val_accuracy"):
+        ax = plt.figure().gca()
+        ax.plot(h.history[key], label=key)
+        ax.set(title=title, xlabel="epoch", ylabel="accuracy")
+        ax.legend()
+    return ax
+
+
+def legend_without_labels(h, title):
+    ax = plt.figure().gca()
+    ax.plot(h.history["accuracy"])
+    ax.plot(h.history["val_accuracy"])
+    ax.set(title=title, xlabel="epoch", ylabel="accuracy")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ax.legend()
+    return ax
+
+
+def in_percent(h, title):
+    ax = plt.figure().gca()
+    ax.plot(100 * np.asarray(h.history["accuracy"]), label="training")
+    ax.plot(100 * np.asarray(h.history["val_accuracy"]), label="validation")
+    ax.set(title=title, xlabel="epoch", ylabel="accuracy (%)")
+    ax.legend()
+    return ax
+
+
+def positional_labels(h, title):
+    ax = plt.figure().gca()
+    ax.plot(h.history["accuracy"])
+    ax.plot(h.history["val_accuracy"])
+    ax.set_title(f"{title} (MLP)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.legend(["training", "validation"])
+    return ax
+
+
 def old_key(h, title):
     ax = plt.figure().gca()
     ax.plot(h.history["acc"])
@@ -513,6 +579,8 @@ CORRECT_3_4 = [
     ("two panels", lambda s: (plot_two_panels, s.history)),
     ("figure legend, float32", lambda s: (plot_figure_legend, s.history)),
     ("metric object's names", lambda s: (plot_metric_object, s.classic_history)),
+    ("in percent", lambda s: (in_percent, s.history)),
+    ("labels given to legend, longer title", lambda s: (positional_labels, s.history)),
 ]
 
 WRONG_3_4 = [
@@ -522,6 +590,9 @@ WRONG_3_4 = [
     ("no axis labels", lambda s: (unlabelled, s.history), "set_xlabel"),
     ("no legend", lambda s: (no_legend, s.history), "legend"),
     ("no title", lambda s: (no_title, s.history), "title"),
+    ("a literal title", lambda s: (literal_title, s.history), "title the function is given"),
+    ("curves in separate figures", lambda s: (separate_figures, s.history), "separate axes"),
+    ("a legend without labels", lambda s: (legend_without_labels, s.history), "legend does not name both"),
     ("one argument", lambda s: (lambda h: plot_with_axes(h, "x"), s.history), "and a title"),
     ("draws nothing", lambda s: (lambda h, title: None, s.history), "ax.plot"),
     ("the old key 'acc'", lambda s: (old_key, s.history), "history.history"),
@@ -561,7 +632,6 @@ WRONG_3_5 = [
     ("batch 32", lambda s: (math.ceil(s.split / 32), math.ceil(s.split / 32) * 20), "batch size of 500"),
     ("validation 0.2", lambda s: (math.ceil(len(s.x_train) * 0.8 / 500), 0), "Round up|batch size of 500|validation"),
     ("total plus epochs", lambda s: (s.steps, s.steps + 20), "20 epochs"),
-    ("a list", lambda s: ([s.steps], s.steps * 20), "one whole number"),
 ]
 WRONG_3_5 += [  # in full mode the split divides evenly; these then use a count that cannot be right
     ("unrounded", lambda s: (s.split / 500 if s.split % 500 else 0.5, s.steps * 20), "round up|not right"),
@@ -580,6 +650,19 @@ def test_3_5_wrong(make, hint, s, capsys):
 
 
 # --------------------------------------------------------------------------- 3.6
+
+
+def _diverged(s, rate):
+    """The fixed network compiled with plain SGD at ``rate`` (its run is faked as diverged)."""
+    return mlp(optimizer=keras.optimizers.SGD(rate))
+
+
+def _fit_twice(s):
+    """The training cell of 3.6 run twice: its History shows one run, the optimizer counts both."""
+    model = added_momentum()
+    model.set_weights(s.model.get_weights())
+    model.optimizer.iterations.assign(2 * s.epochs * s.steps)
+    return added_momentum, model, fake_history(s.epochs, s.steps), accuracy_on(model, s.x_test, s.y_test)
 
 
 def fixed_args(s, build=added_momentum, value=None):
@@ -618,6 +701,20 @@ WRONG_3_6 = [
                                        s.accuracy), "batch_size = 500"),
     ("an untrained network", lambda s: (added_momentum, added_momentum(), fake_history(s.epochs, s.steps), 0.1),
      "Adam"),
+    ("an extra Dropout", lambda s: fixed_args(s, with_dropout(keras.optimizers.Adam())), "Dropout"),
+    ("tanh hidden layers", lambda s: fixed_args(s, built_with(activation="tanh", optimizer="adam")), "asks for ReLU"),
+    ("uncompiled builder, training cell crashed", lambda s: (built_with(compile=False), None, None, None), "not compiled"),
+    ("sparse loss, training cell crashed", lambda s: (built_with(optimizer="adam", loss="sparse_categorical_crossentropy"),
+                                                      None, None, None), "sparse"),
+    ("no accuracy metric, evaluate[1] crashed", lambda s: (built_with(optimizer="adam", metrics=()), s.model, s.history,
+                                                            None), "accuracy"),
+    ("SGD at 20, diverged", lambda s: (built_with(optimizer=keras.optimizers.SGD(20.0)), _diverged(s, 20.0),
+                                       fake_history(s.epochs, s.steps, losses=[float("nan")] * s.epochs), 0.1),
+     "learning rate"),
+    ("fit run twice", _fit_twice, "more than once"),
+    ("count of right answers", lambda s: fixed_args(s, value=float(np.sum(s.digits == s.y_test))), "number of right answers"),
+    ("divided by the training images", lambda s: fixed_args(s, value=float(np.sum(s.digits == s.y_test)) / len(s.x_train)),
+     "divided by the number of"),
 ]
 
 
@@ -677,7 +774,7 @@ WRONG_3_7 = [
      "a slash"),
     ("eight titles", lambda s: (s.digits, s.titles[:8], s.picks, s.model), "One title per image"),
     ("titles of other images", lambda s: (s.digits, titles_for(s, s.digits, picks=s.picks + 1), s.picks, s.model),
-     "each index in picks"),
+     "index in picks"),
     ("one string", lambda s: (s.digits, ", ".join(s.titles), s.picks, s.model), "One title per image"),
 ]
 

@@ -24,6 +24,7 @@ tf = pytest.importorskip("tensorflow")
 from keras import layers  # noqa: E402
 
 from checking import fails, fake_history, passes  # noqa: E402
+from checking_models import assert_no_solution_line, solution_lines, trained_before  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("fast_mode")
 
@@ -60,6 +61,52 @@ def mlp(optimizer, hidden=(128, 128, 128), extra=None, api="sequential", loss="c
         model = keras.Sequential([keras.Input(shape=input_shape), *stack])
     model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
     return model
+
+
+def mlp_activation_layers(optimizer, activation=layers.ReLU, output=layers.Softmax):
+    """The notebook's network with every activation written as a layer of its own."""
+    stack = [keras.Input(shape=(784,))]
+    for _ in range(3):
+        stack += [layers.Dense(128), activation()]
+    stack += [layers.Dense(10), output()]
+    model = keras.Sequential(stack)
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+class SubclassedMLP(keras.Model):
+    """The notebook's network as a subclass of keras.Model (it learns its input size when called)."""
+
+    def __init__(self, hidden=(128, 128, 128)):
+        super().__init__()
+        self.hidden_layers = [layers.Dense(units, activation="relu") for units in hidden]
+        self.output_layer = layers.Dense(10, activation="softmax")
+
+    def call(self, inputs):
+        for layer in self.hidden_layers:
+            inputs = layer(inputs)
+        return self.output_layer(inputs)
+
+
+def subclassed(optimizer, **kwargs):
+    model = SubclassedMLP(**kwargs)
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def built(model, shape=(None, 784)):
+    model.build(shape)
+    return model
+
+
+def schedule(rate=0.001):
+    return keras.optimizers.schedules.ExponentialDecay(rate, decay_steps=100, decay_rate=0.9)
+
+
+def twice(data, model, **fit_args):
+    """``model`` trained, then trained again (a second fit, as a re-run cell does)."""
+    train(data, model, **fit_args)
+    return train(data, model, **fit_args)
 
 
 def sgd(rate, **settings):
@@ -124,6 +171,13 @@ def runs(data):
                                    metrics=["acc"]), **split),
     }
     found["sweep"] = [train(data, mlp(sgd(rate)), epochs=2, **split) for rate in RATES]
+    found["small_relu_layers"] = train(data, mlp_activation_layers(sgd(0.001)), inputs="x_train")
+    found["small_nesterov_no_momentum"] = train(data, mlp(sgd(0.001, nesterov=True)), inputs="x_train")
+    found["baseline_subclassed"] = train(data, subclassed(nesterov()), **split)
+    found["baseline_activation_layers"] = train(
+        data, mlp_activation_layers(nesterov(), activation=lambda: layers.Activation("relu"),
+                                    output=lambda: layers.Activation("softmax")), **split)
+    found["baseline_twice"] = twice(data, mlp(nesterov()), **split)
     return found
 
 
@@ -187,6 +241,8 @@ WRONG_4_1 = {
 CORRECT_4_2 = {
     "build_mlp at 0.001": lambda r, d: (r["small"],),
     "functional, metric object, 0.003": lambda r, d: (r["small_functional"],),
+    "Dense then ReLU() layers, Softmax() layer": lambda r, d: (r["small_relu_layers"],),
+    "nesterov=True without momentum is plain SGD": lambda r, d: (r["small_nesterov_no_momentum"],),
 }
 
 WRONG_4_2 = {
@@ -209,6 +265,11 @@ WRONG_4_2 = {
     "too small to learn": (lambda r, d: (train(d, mlp(sgd(1e-7)), inputs="x_train"),),
                            "batch_size|hardly move"),
     "trained on scaled pixels": (lambda r, d: (r["small_scaled"],), "raw pixels"),
+    "learning-rate schedule": (lambda r, d: (fake(d, mlp(sgd(schedule())), split=0),), "fixed learning rate"),
+    "fit run twice": (lambda r, d: (fake(d, trained_before(mlp(sgd(0.001))), split=0),), "build it again"),
+    "tanh as Activation layers": (lambda r, d: (fake(d, mlp_activation_layers(
+        sgd(0.001), activation=lambda: layers.Activation("tanh")), split=0),), "three Dense"),
+    "SGD as a string (rate 0.01)": (lambda r, d: (fake(d, mlp("sgd"), split=0),), "smaller rate"),
 }
 
 
@@ -346,6 +407,19 @@ CORRECT_4_4 = {
     "x_test_std as a tensor, return_dict": lambda r, d: (
         r["baseline"], tf.constant(d["x_test_std"]),
         r["baseline"].model.evaluate(d["x_test_std"], d["y_test_onehot"], verbose=0, return_dict=True)["accuracy"]),
+    "subclassed keras.Model": lambda r, d: (r["baseline_subclassed"], d["x_test_std"],
+                                            evaluated(r["baseline_subclassed"], d)[1]),
+    "Activation('relu') and Activation('softmax') layers": lambda r, d: (
+        r["baseline_activation_layers"], d["x_test_std"], evaluated(r["baseline_activation_layers"], d)[1]),
+    "evaluate()[1:] (a one-element list)": lambda r, d: (r["baseline"], d["x_test_std"],
+                                                        evaluated(r["baseline"], d)[1:]),
+    "accuracy as a tensor": lambda r, d: (r["baseline"], d["x_test_std"],
+                                          tf.constant(evaluated(r["baseline"], d)[1])),
+    "with the builder, as the notebook's check cell passes it": lambda r, d: (
+        r["baseline"], d["x_test_std"], evaluated(r["baseline"], d)[1], normalised_builder()),
+    "with a builder of a subclassed model": lambda r, d: (
+        r["baseline_subclassed"], d["x_test_std"], evaluated(r["baseline_subclassed"], d)[1],
+        lambda: subclassed(nesterov())),
 }
 
 
@@ -353,15 +427,52 @@ def tiny(data, model, **kwargs):
     return fake(data, model, **kwargs)
 
 
+def normalised_builder(**changes):
+    """A build_normalised_mlp(); ``compile=False`` leaves the model uncompiled."""
+    def build_normalised_mlp():
+        settings = dict(optimizer=nesterov(), loss="categorical_crossentropy", metrics=["accuracy"])
+        settings.update(changes)
+        if settings.pop("compile", True) is False:
+            return keras.Sequential([keras.Input(shape=(784,)), *[layers.Dense(128, activation="relu") for _ in range(3)],
+                                     layers.Dense(10, activation="softmax")])
+        return mlp(settings.pop("optimizer"), **settings)
+    return build_normalised_mlp
+
+
 WRONG_4_4 = {
-    "no momentum": (lambda r, d: (tiny(d, mlp(sgd(0.01))), d["x_test_std"], 0.9), "momentum=0.9"),
+    "builder returns an uncompiled model (the training cell crashed)": (
+        lambda r, d: (None, d["x_test_std"], None, normalised_builder(compile=False)), "not compiled"),
+    "builder with the sparse loss (the training cell crashed)": (
+        lambda r, d: (None, d["x_test_std"], None, normalised_builder(loss="sparse_categorical_crossentropy")),
+        "one-hot"),
+    "builder without an accuracy metric": (
+        lambda r, d: (None, d["x_test_std"], None, normalised_builder(metrics=[])), "accuracy metric"),
+    "builder with Adam": (lambda r, d: (r["baseline"], d["x_test_std"], 0.9,
+                                        normalised_builder(optimizer=keras.optimizers.Adam())), "SGD with momentum"),
+    "builder that needs an argument": (lambda r, d: (None, d["x_test_std"], None, lambda rate: mlp(nesterov())),
+                                       "needs arguments"),
+    "builder that returns the same model": (lambda r, d: (None, d["x_test_std"], None, (lambda m: lambda: m)(mlp(nesterov()))),
+                                            "same model"),
+    "no momentum": (lambda r, d: (tiny(d, mlp(sgd(0.01))), d["x_test_std"], 0.9), "momentum="),
+    "nesterov=True without momentum": (lambda r, d: (tiny(d, mlp(sgd(0.01, nesterov=True))), d["x_test_std"], 0.9),
+                                       "no momentum"),
+    "learning-rate schedule": (lambda r, d: (tiny(d, mlp(sgd(schedule(0.01), momentum=0.9, nesterov=True))),
+                                             d["x_test_std"], 0.9), "schedule"),
+    "fit run twice": (lambda r, d: (r["baseline_twice"], d["x_test_std"], evaluated(r["baseline_twice"], d)[1]),
+                      "build it again"),
+    "trained before (re-run cell)": (lambda r, d: (tiny(d, trained_before(mlp(nesterov()))), d["x_test_std"], 0.9),
+                                     "build it again"),
+    "tanh as Activation layers": (lambda r, d: (tiny(d, mlp_activation_layers(
+        nesterov(), activation=lambda: layers.Activation("tanh"))), d["x_test_std"], 0.9), "Dense\\(128"),
+    "subclassed with two hidden layers": (lambda r, d: (tiny(d, built(subclassed(nesterov(), hidden=(128, 128)))),
+                                                        d["x_test_std"], 0.9), "three Dense"),
     "no nesterov": (lambda r, d: (tiny(d, mlp(sgd(0.01, momentum=0.9))), d["x_test_std"], 0.9), "nesterov=True"),
     "rate 0.1": (lambda r, d: (tiny(d, mlp(sgd(0.1, momentum=0.9, nesterov=True))), d["x_test_std"], 0.9),
-                 "learning_rate=0.01"),
+                 "learning rate the exercise states"),
     "momentum 0.99": (lambda r, d: (tiny(d, mlp(sgd(0.01, momentum=0.99, nesterov=True))), d["x_test_std"], 0.9),
-                      "momentum=0.9"),
+                      "momentum="),
     "Adam": (lambda r, d: (tiny(d, mlp(keras.optimizers.Adam())), d["x_test_std"], 0.9), "SGD with momentum"),
-    "string sgd": (lambda r, d: (tiny(d, mlp("sgd")), d["x_test_std"], 0.9), "momentum=0.9"),
+    "string sgd": (lambda r, d: (tiny(d, mlp("sgd")), d["x_test_std"], 0.9), "momentum="),
     "mse loss": (lambda r, d: (tiny(d, mlp(nesterov(), loss="mse")), d["x_test_std"], 0.9), "cross-entropy"),
     "sparse loss": (lambda r, d: (tiny(d, mlp(nesterov(), loss="sparse_categorical_crossentropy")),
                                   d["x_test_std"], 0.9), "one-hot"),
@@ -411,6 +522,9 @@ CORRECT_4_5 = {
     "functional dropout, metrics=['acc']": lambda r, d: (
         r["dropout"], d["x_test_std"], r["dropout"].model.evaluate(d["x_test_std"], d["y_test_onehot"], verbose=0)[1],
         evaluated(r["baseline"], d)[1]),
+    "one-element arrays and a tensor": lambda r, d: (
+        r["adam"], tf.constant(d["x_test_std"]), np.array([accuracy(r["adam"], d["x_test_std"])]),
+        tf.constant([baseline_accuracy(r, d)])),
 }
 
 WRONG_4_5 = {
@@ -432,6 +546,16 @@ WRONG_4_5 = {
                  "cross-entropy"),
     "percentage": (lambda r, d: (r["adam"], d["x_test_std"], 100 * accuracy(r["adam"], d["x_test_std"]),
                                  baseline_accuracy(r, d)), "fractions"),
+    "batch 64": (lambda r, d: (fake_history(mlp(keras.optimizers.Adam()), {
+        "loss": [1, 1], "accuracy": [.5, .5], "val_loss": [1, 1], "val_accuracy": [.5, .5]}, steps(d, 0.3, 64)),
+        d["x_test_std"], 0.9, 0.9), "batch_size = 32"),
+    "validation split 0.1": (lambda r, d: (fake_history(mlp(keras.optimizers.Adam()), {
+        "loss": [1, 1], "accuracy": [.5, .5], "val_loss": [1, 1], "val_accuracy": [.5, .5]}, steps(d, 0.1)),
+        d["x_test_std"], 0.9, 0.9), "validation_split = 0.3"),
+    "fit run twice": (lambda r, d: (fake(d, trained_before(mlp(keras.optimizers.Adam()))), d["x_test_std"], 0.9, 0.9),
+                      "build it again"),
+    "baseline with ReLU layers": (lambda r, d: (r["baseline_activation_layers"], d["x_test_std"], 0.9, 0.9),
+                                  "one change"),
 }
 
 
@@ -478,6 +602,11 @@ CORRECT_4_6 = {
                                                sweep_plot(RATES, val_last(r))[1]),
     "tensors of accuracies": lambda r, d: (RATES, r["sweep"], [tf.constant(v) for v in val_last(r)],
                                            sweep_plot(RATES, val_last(r))[1]),
+    "accuracies in percent, plotted in percent": lambda r, d: sweep_args(r, values=[100 * v for v in val_last(r)]),
+    "one-element arrays of accuracies": lambda r, d: (RATES, r["sweep"], [np.array([v]) for v in val_last(r)],
+                                                      sweep_plot(RATES, val_last(r))[1]),
+    "rates as a tuple of floats, largest first": lambda r, d: (
+        tuple(RATES[::-1]), r["sweep"][::-1], val_last(r)[::-1], sweep_plot(RATES[::-1], val_last(r)[::-1])[1]),
 }
 
 
@@ -487,12 +616,24 @@ def logs_of(r, pick):
 
 WRONG_4_6 = {
     "three rates": (lambda r, d: (RATES[:3], r["sweep"][:3], val_last(r)[:3], sweep_plot(RATES[:3], val_last(r)[:3])[1]),
-                    "at least four"),
-    "narrow span": (lambda r, d: ([0.01, 0.02, 0.05, 0.08], r["sweep"][:4], val_last(r)[:4],
-                                  sweep_plot([0.01, 0.02, 0.05, 0.08], val_last(r)[:4])[1]), "Spread them wider"),
+                    "every rate the exercise gives"),
+    "four of the five rates, with their runs": (
+        lambda r, d: (RATES[1:], r["sweep"][1:], val_last(r)[1:], sweep_plot(RATES[1:], val_last(r)[1:])[1]),
+        "every rate the exercise gives"),
+    "narrow span": (lambda r, d: ([0.01, 0.02, 0.05, 0.08, 0.09], r["sweep"], val_last(r),
+                                  sweep_plot([0.01, 0.02, 0.05, 0.08, 0.09], val_last(r))[1]), "rates from the exercise"),
+    "other rates": (lambda r, d: ([0.001, 0.01, 0.1, 1.0, 10.0], r["sweep"], val_last(r),
+                                  sweep_plot([0.001, 0.01, 0.1, 1.0, 10.0], val_last(r))[1]), "rates from the exercise"),
+    "one model reused for every rate": (lambda r, d: sweep_args(r, histories=[fake(d, r["sweep"][0].model)] * 5),
+                                        "same model"),
+    "schedules": (lambda r, d: sweep_args(r, histories=[fake(d, mlp(sgd(schedule(rate)))) for rate in RATES]),
+                  "schedule"),
+    "a run trained twice": (lambda r, d: sweep_args(r, histories=[fake(d, trained_before(mlp(sgd(rate))))
+                                                                  for rate in RATES]), "build it again"),
+    "nesterov with momentum": (lambda r, d: sweep_args(r, histories=[fake(d, mlp(sgd(rate, momentum=0.5, nesterov=True)))
+                                                                     for rate in RATES]), "plain SGD"),
     "one accuracy missing": (lambda r, d: (RATES, r["sweep"], val_last(r)[:4], sweep_plot(RATES, val_last(r))[1]),
                              "one accuracy per learning rate"),
-    "percentages": (lambda r, d: sweep_args(r, values=[100 * v for v in val_last(r)]), "fractions"),
     "NaN loss as accuracy": (lambda r, d: sweep_args(r, values=val_last(r)[:-1] + [float("nan")]), "store the accuracy"),
     "validation losses": (lambda r, d: sweep_args(r, values=[min(v, 1.0) if not math.isnan(v) else 0.0
                                                              for v in logs_of(r, lambda h: h["val_loss"][-1])]),
@@ -562,6 +703,7 @@ def test_mistakes_fail_without_giving_the_answer(exercise, name, request, data):
     message = fails(CHECKS[exercise], *arguments(exercise, variant, request, data), hint=hint)
     leaked = [secret for secret in secrets(data) if secret in message]
     assert not leaked, f"{name}: the message gives away {leaked}: {message}"
+    assert_no_solution_line(message, solution_lines("04_normalisation"))
     if exercise in ("4.4", "4.5"):
         runs = request.getfixturevalue("runs")
         for run in ("baseline", "adam", "dropout"):
@@ -578,6 +720,11 @@ def test_4_5_in_full_mode_must_beat_the_baseline(runs, data, monkeypatch, capsys
     passes(capsys, check.exercise_4_5, runs[best], x_test_std, measured, measured - 0.01)
     message = fails(check.exercise_4_5, runs[best], x_test_std, measured, measured + 0.001, hint="tune")
     assert "does not beat" in message
+
+
+def test_a_working_builder_without_its_training_run_is_not_attempted(data):
+    with pytest.raises(NotAttempted, match="history_baseline"):
+        check.exercise_4_4(None, data["x_test_std"], None, normalised_builder())
 
 
 def test_variant_counts():

@@ -23,6 +23,7 @@ tf = pytest.importorskip("tensorflow")
 from keras import layers  # noqa: E402
 
 from checking import fails, fake_history, passes  # noqa: E402
+from checking_models import assert_no_solution_line, solution_lines, trained_before  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("fast_mode")
 
@@ -53,6 +54,45 @@ def network(blocks=((32, 3),), head=None, input_shape=(28, 28, 1), api="sequenti
             model.add(layer)
         return model
     return keras.Sequential([keras.Input(shape=input_shape), *stack])
+
+
+class SubclassedCNN(keras.Model):
+    """The CNN as a subclass of keras.Model: ``filters`` per block, then the head of 5.3 or 5.7."""
+
+    def __init__(self, filters=(32,), deeper_head=False):
+        super().__init__()
+        stack = []
+        for count in filters:
+            stack += [layers.Conv2D(count, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2))]
+        if deeper_head:
+            stack += [layers.Flatten(), layers.Dense(100, activation="relu"), layers.Dropout(0.5)]
+        else:
+            stack += [layers.Flatten(), layers.Dropout(0.5), layers.Dense(100, activation="relu")]
+        self.stack = stack + [layers.Dense(10, activation="softmax")]
+
+    def call(self, inputs, training=False):
+        for layer in self.stack:
+            inputs = layer(inputs, training=training) if isinstance(layer, layers.Dropout) else layer(inputs)
+        return inputs
+
+
+def subclassed_builder(optimizer="adam"):
+    model = SubclassedCNN()
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def activation_layers_builder(optimizer="adam"):
+    """Conv2D then Activation('relu'), Dense(100) then ReLU(), Dense(10) then Softmax()."""
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Conv2D(32, (3, 3)), layers.Activation("relu"),
+                              layers.MaxPooling2D((2, 2)), layers.Flatten(), layers.Dropout(0.5),
+                              layers.Dense(100), layers.ReLU(), layers.Dense(10), layers.Softmax()])
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def schedule(rate):
+    return keras.optimizers.schedules.ExponentialDecay(rate, decay_steps=100, decay_rate=0.9)
 
 
 def builder(loss="categorical_crossentropy", metrics=("accuracy",), **parts):
@@ -120,6 +160,8 @@ def runs(data):
             loss=keras.losses.CategoricalCrossentropy(), metrics=[keras.metrics.CategoricalAccuracy()])),
         "deeper": train(data, deeper(api="functional", metrics=[keras.metrics.CategoricalAccuracy()]),
                         batch_size=64),
+        "deeper_subclassed": train(data, compiled(SubclassedCNN(filters=(32, 64), deeper_head=True), adam()),
+                                   batch_size=64),
     }
 
 
@@ -233,6 +275,9 @@ CORRECT_5_3 = {
                                                                layers.Dense(10, activation="softmax")]),),
     "softmax as its own layer": lambda d: (builder_with_softmax_layer,),
     "metrics=['acc']": lambda d: (builder(metrics=("acc",)),),
+    "activations as layers of their own": lambda d: (activation_layers_builder,),
+    "subclassed keras.Model, built at its first call": lambda d: (subclassed_builder,),
+    "conv activation as keras.activations.relu": lambda d: (builder(conv_activation=keras.activations.relu),),
 }
 
 
@@ -312,6 +357,8 @@ CORRECT_5_4 = {
                                                                   ["categorical_accuracy"])),
     "tensors": lambda r, d: (r["sgd"], r["adam"], tf.constant(measured(d, r["sgd"])),
                              keras.ops.convert_to_tensor(measured(d, r["adam"]))),
+    "evaluate()[1:] and a one-element array": lambda r, d: (
+        r["sgd"], r["adam"], evaluate(d, r["sgd"])[1:], np.array([measured(d, r["adam"])], dtype=np.float16)),
 }
 
 
@@ -348,6 +395,16 @@ WRONG_5_4 = {
                       "number of filters"),
     "sparse loss": (lambda r, d: (fake(d, compiled(network(), sgd(), loss="sparse_categorical_crossentropy")),
                                   r["adam"], 0.5, 0.9), "one-hot"),
+    "SGD with a schedule": (lambda r, d: (fake_cnn(d, keras.optimizers.SGD(schedule(0.01))), r["adam"], 0.5, 0.9),
+                            "schedule"),
+    "Adam with a schedule": (lambda r, d: (r["sgd"], fake_cnn(d, keras.optimizers.Adam(schedule(0.001))),
+                                           measured(d, r["sgd"]), 0.9), "schedule"),
+    "fit run twice": (lambda r, d: (fake(d, trained_before(compiled(network(), sgd()))), r["adam"], 0.5, 0.9),
+                      "build it again"),
+    "tanh as an Activation layer": (lambda r, d: (fake(d, compiled(keras.Sequential([
+        keras.Input(shape=(28, 28, 1)), layers.Conv2D(32, (3, 3)), layers.Activation("tanh"), layers.MaxPooling2D((2, 2)),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(100, activation="relu"),
+        layers.Dense(10, activation="softmax")]), sgd())), r["adam"], 0.5, 0.9), "activation is tanh"),
 }
 
 
@@ -419,7 +476,17 @@ CORRECT_5_6 = {
     "Sequential model": lambda r, d: (
         r["sgd"].model, d["x_test_4d"][3],
         keras.Model(r["sgd"].model.inputs, r["sgd"].model.layers[0].output).predict(d["x_test_4d"][3:4], verbose=0)),
+    "separate ReLU layer, maps before it (layers[0])": lambda r, d: separate_relu_maps(d, 0),
+    "separate ReLU layer, maps after it (layers[1])": lambda r, d: separate_relu_maps(d, 1),
+    "subclassed model, its first layer called": lambda r, d: (
+        r["deeper_subclassed"].model, d["x_test_4d"][2],
+        r["deeper_subclassed"].model.layers[0](d["x_test_4d"][2][None])),
 }
+
+
+def separate_relu_maps(d, index):
+    model = activation_layers_builder()
+    return model, d["x_test_4d"][4], keras.Model(model.inputs, model.layers[index].output)(d["x_test_4d"][4][None])
 
 WRONG_5_6 = {
     "channels first": (lambda r, d: (r["adam"].model, d["x_test_4d"][5],
@@ -448,6 +515,12 @@ WRONG_5_6 = {
 CORRECT_5_7 = {
     "functional, metric object, evaluate": lambda r, d: (r["deeper"], evaluate(d, r["deeper"])[1]),
     "predict-based, float64": lambda r, d: (r["deeper"], np.float64(measured(d, r["deeper"]))),
+    "subclassed keras.Model": lambda r, d: (r["deeper_subclassed"], [measured(d, r["deeper_subclassed"])]),
+    "with the builder, as the notebook's check cell passes it": lambda r, d: (
+        r["deeper"], evaluate(d, r["deeper"])[1], lambda: deeper(api="functional")),
+    "with a builder of a subclassed model": lambda r, d: (
+        r["deeper_subclassed"], measured(d, r["deeper_subclassed"]),
+        lambda: compiled(SubclassedCNN(filters=(32, 64), deeper_head=True), adam())),
 }
 
 
@@ -486,6 +559,19 @@ WRONG_5_7 = {
     "training accuracy": (lambda r, d: (r["deeper"], r["deeper"].history["categorical_accuracy"][-1]), "test images"),
     "percentage": (lambda r, d: (r["deeper"], 100 * measured(d, r["deeper"])), "fractions"),
     "History's dict": (lambda r, d: (r["deeper"].history, 0.9), "History"),
+    "fit run twice": (lambda r, d: (fake_deeper(d, trained_before(deeper())), 0.9), "build it again"),
+    "builder returns an uncompiled model (the training cell crashed)": (
+        lambda r, d: (None, None, lambda: network(blocks=((32, 3), (64, 3)), head=DEEPER_HEAD)), "not compiled"),
+    "builder with the sparse loss (the training cell crashed)": (
+        lambda r, d: (None, None, lambda: deeper(loss="sparse_categorical_crossentropy")), "one-hot"),
+    "builder with one block (the run passed as well)": (
+        lambda r, d: (r["deeper"], 0.9, lambda: compiled(network(head=DEEPER_HEAD), adam())), "2 convolution"),
+    "builder returns None": (lambda r, d: (None, None, lambda: None), "return model"),
+    "Adam with a schedule": (lambda r, d: (fake_deeper(d, deeper(optimizer=keras.optimizers.Adam(schedule(0.001)))),
+                                           0.9), "schedule"),
+    "hidden layer with tanh as its own layer": (lambda r, d: (fake_deeper(d, deeper(head=lambda: [
+        layers.Flatten(), layers.Dense(100), layers.Activation("tanh"), layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax")])), 0.9), "Dense\\(100"),
 }
 
 
@@ -526,6 +612,7 @@ def test_mistakes_fail_without_giving_the_answer(exercise, name, request, data):
     secrets = SECRETS + (SECRETS_5_2 if exercise in ("5.1", "5.2", "5.3") else [])
     leaked = [secret for secret in secrets if secret in message]
     assert not leaked, f"{name}: the message gives away {leaked}: {message}"
+    assert_no_solution_line(message, solution_lines("05_cnn"))
     if exercise in ("5.4", "5.7"):
         runs = request.getfixturevalue("runs")
         for run in ("sgd", "adam", "deeper"):

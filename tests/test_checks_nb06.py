@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import classification_report, confusion_matrix, precision_recall_fscore_support
 
-from mnist_course.checks import NotAttempted
+from mnist_course.checks import CheckFailed, NotAttempted
 from mnist_course.checks import nb06 as check
 
 from checking import correct_variants, fails, passes, wrong_variants
+from checking_models import assert_no_solution_line, solution_lines
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +272,58 @@ def test_6_4_wrong(make, hint, y_true, y_pred):
     row, column, mask = _pair(y_true, y_pred)
     message = fails(check.exercise_6_4, row, column, make(y_true, y_pred, row, column), y_pred, hint=hint)
     assert not re.search(rf"\b{int(mask.sum())}\b", message), "the message gives the count away"
+
+
+# Hints that name the mistake made, and numbers in every form ------------------------------
+
+def test_counts_or_sums_are_not_called_percentages(confusion, scores, y_pred):
+    """Values above 1 that are not percentages (counts, sums) get their own hint."""
+    precision, recall, support, f1 = scores
+    correct = np.diag(confusion)
+    message = fails(check.exercise_6_2, correct.astype(float), recall, y_pred, hint="share of images")
+    assert "percent" not in message
+    message = fails(check.exercise_6_2, correct / confusion.sum(axis=0), correct * 1.0, y_pred,
+                    hint="its row \\(recall\\)")
+    assert "percent" not in message
+    message = fails(check.exercise_6_3, f1, f1.sum(), np.average(f1, weights=support), y_pred, hint="not their mean")
+    assert "percent" not in message
+    message = fails(check.exercise_6_3, f1, f1.mean(), np.sum(f1 * support), y_pred, hint="total weight")
+    assert "percent" not in message
+    fails(check.exercise_6_3, f1, 100 * f1.mean(), np.average(f1, weights=support), y_pred, hint="percentages")
+
+
+def test_one_element_answers_are_numbers(capsys, scores, confusion, y_pred):
+    """A number given as a one-element array, list or tensor is the same number (issue 16, item 1)."""
+    tf = pytest.importorskip("tensorflow")
+    precision, recall, support, f1 = scores
+    passes(capsys, check.exercise_6_3, f1, np.array([f1.mean()]), [np.average(f1, weights=support)], y_pred)
+    passes(capsys, check.exercise_6_3, tf.constant(f1), tf.constant([f1.mean()]),
+           tf.constant(np.average(f1, weights=support)), y_pred)
+    mistakes = confusion.copy()
+    np.fill_diagonal(mistakes, 0)
+    row, column = np.unravel_index(np.argmax(mistakes), mistakes.shape)
+    indices = np.flatnonzero((check._test_labels() == row) & (y_pred == column))
+    passes(capsys, check.exercise_6_4, np.array([row]), [column], indices, y_pred)
+    passes(capsys, check.exercise_6_4, tf.constant(row), tf.constant([column]), tf.constant(indices), y_pred)
+
+
+def test_no_hint_shows_a_solution_line(confusion, scores, y_true, y_pred):
+    """Every mistake of this file's lists above, once more: no message holds a line of the solutions."""
+    lines = solution_lines("06_metrics")
+    precision, recall, support, f1 = scores
+    correct = np.diag(confusion)
+    attempts = [
+        (check.exercise_6_1, confusion.T, y_pred), (check.exercise_6_1, confusion / confusion.sum(), y_pred),
+        (check.exercise_6_1, np.minimum(confusion, 1), y_pred),
+        (check.exercise_6_2, recall, precision, y_pred), (check.exercise_6_2, correct / confusion.sum(), recall, y_pred),
+        (check.exercise_6_2, correct * 1.0, recall, y_pred), (check.exercise_6_2, precision, precision, y_pred),
+        (check.exercise_6_3, (precision + recall) / 2, f1.mean(), f1.mean(), y_pred),
+        (check.exercise_6_3, f1, f1.sum(), f1.mean(), y_pred), (check.exercise_6_3, f1 * 100, 1, 1, y_pred),
+        (check.exercise_6_3, f1, f1.mean(), f1.mean() * 1.01, y_pred),
+        (check.exercise_6_4, 4, 4, [], y_pred), (check.exercise_6_4, 9, 4, [], y_pred),
+        (check.exercise_6_4, 4, 9, np.flatnonzero(y_true == 4), y_pred),
+    ]
+    for call, *args in attempts:
+        with pytest.raises(CheckFailed) as caught:
+            call(*args)
+        assert_no_solution_line(str(caught.value), lines)

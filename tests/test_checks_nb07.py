@@ -15,6 +15,7 @@ from mnist_course.data import FASHION_CLASS_NAMES, course_data
 from mnist_course.images import draw_digit, to_mnist
 
 from checking import correct_variants, fails, passes, wrong_variants
+from checking_models import assert_no_solution_line, solution_lines, trained_before
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -66,7 +67,27 @@ def v(fashion, fashion_model, flat_copy):
     """What the variants of 7.1 and 7.3 are made of."""
     (x_train, y_train), (x_test, y_test) = fashion
     return SimpleNamespace(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, model=fashion_model,
-                           flat=flat_copy, inputs=prepare(x_test))
+                           flat=flat_copy, inputs=prepare(x_test), **warm_starts(fashion))
+
+
+def warm_starts(fashion):
+    """Networks that did not start fresh on the clothes: the MNIST network trained further, and a
+    new network given the MNIST network's weights, each then trained on Fashion as 7.1 says."""
+    (x_train, y_train), _ = fashion
+    x_digits, y_digits = course_data("mnist").train
+    settings = dict(batch_size=32, epochs=check.mode.epochs(3), validation_split=0.1, verbose=0)
+    keras.utils.set_random_seed(7)
+    mnist = tiny_model()
+    mnist.fit(prepare(x_digits), y_digits, **settings)
+    keras.utils.set_random_seed(7)
+    same = tiny_model()
+    same.set_weights(mnist.get_weights())
+    same.fit(prepare(x_digits), y_digits, **settings)   # a second MNIST network, then trained further
+    same.fit(prepare(x_train), y_train, **settings)
+    copy = tiny_model()
+    copy.set_weights(mnist.get_weights())
+    copy.fit(prepare(x_train), y_train, **settings)
+    return {"mnist": mnist, "warm_same": same, "warm_copy": copy}
 
 
 @pytest.mark.parametrize("function, nargs, extra", [
@@ -128,15 +149,22 @@ WRONG_7_1 = [
     ("scaled twice", lambda v: (v.model, v.inputs / 255), "prepare"),
     ("the History", lambda v: (v.model.history, v.inputs), "not the History"),
     ("five outputs", lambda v: (tiny_model(outputs=5), v.inputs), "Dense\\(10"),
-    ("batch 64", lambda v: (with_run(v, batch_size=64), v.inputs), "batch_size"),
+    ("batch 64", lambda v: (with_run(v, batch_size=64), v.inputs), "batch size"),
     ("no validation split", lambda v: (with_run(v, validation=False), v.inputs), "validation_split=0.1"),
     ("validation_data instead", lambda v: (with_run(v, count=len(v.x_train) / 0.9), v.inputs), "validation_split=0.1"),
     ("one epoch", lambda v: (with_run(v, epochs=1), v.inputs), "epochs"),
     ("four epochs", lambda v: (with_run(v, epochs=4), v.inputs), "epochs"),
     ("SGD", lambda v: (with_run(v, optimizer="sgd"), v.inputs), "build_model"),
     ("Adam at 0.01", lambda v: (with_run(v, optimizer=keras.optimizers.Adam(0.01)), v.inputs), "build_model"),
-    ("trained on 300 pictures", lambda v: (with_run(v, count=300), v.inputs), "on the Fashion training pictures"),
+    ("trained on 300 pictures", lambda v: (with_run(v, count=300), v.inputs), "Fashion training pictures"),
     ("untrained", lambda v: (tiny_model(), v.inputs), "Train a fresh build_model"),
+    ("fit run twice", lambda v: (trained_before(with_run(v)), v.inputs), "call fit once"),
+    ("Adam with a schedule", lambda v: (with_run(v, optimizer=keras.optimizers.Adam(
+        keras.optimizers.schedules.ExponentialDecay(0.001, 100, 0.9))), v.inputs), "schedule"),
+    ("the MNIST network trained further", lambda v: (v.warm_same, v.inputs, v.warm_same), "MNIST network itself"),
+    ("the MNIST network trained further (check without mnist_model)", lambda v: (v.warm_same, v.inputs),
+     "trained before its last fit"),
+    ("weights copied from the MNIST network", lambda v: (v.warm_copy, v.inputs, v.mnist), "recognises MNIST digits"),
 ]
 
 
@@ -147,7 +175,8 @@ def test_7_1_correct(make, v, capsys):
 
 @wrong_variants(WRONG_7_1)
 def test_7_1_wrong(make, hint, v):
-    fails(check.exercise_7_1, *make(v), hint=hint)
+    message = fails(check.exercise_7_1, *make(v), hint=hint)
+    assert_no_solution_line(message, solution_lines("07_going_further"))
 
 
 def test_a_digit_network_does_not_pass_for_clothes(fashion):
@@ -232,7 +261,7 @@ CORRECT_7_3 = [
 WRONG_7_3 = [
     ("model_path = save(...)", lambda s: (s.model.save(s.path), s.loaded, s.model), "returns None"),
     (".h5", lambda s: (s.folder / "fashion.h5", s.loaded, s.model), "\\.keras"),
-    ("never saved", lambda s: (s.folder / "never_saved.keras", s.loaded, s.model), "save\\(model_path\\)"),
+    ("never saved", lambda s: (s.folder / "never_saved.keras", s.loaded, s.model), "save method"),
     ("the same model", lambda s: (s.path, s.model, s.model), "load_model"),
     ("a number", lambda s: (42, s.loaded, s.model), "pathlib.Path"),
     ("clone_model", lambda s: (s.path, keras.models.clone_model(s.model), s.model), "clone_model"),
@@ -249,7 +278,8 @@ def test_7_3_correct(make, saved, capsys):
 
 @wrong_variants(WRONG_7_3)
 def test_7_3_wrong(make, hint, saved):
-    fails(check.exercise_7_3, *make(saved), hint=hint)
+    message = fails(check.exercise_7_3, *make(saved), hint=hint)
+    assert_no_solution_line(message, solution_lines("07_going_further"))
 
 
 # 7.4 -------------------------------------------------------------------------------------
@@ -292,5 +322,28 @@ def test_own_digits_mistakes(pictures, digit_model):
     keras.utils.set_random_seed(6)
     other = tiny_model().predict(inputs, verbose=0).argmax(-1)
     if not np.array_equal(other, predictions):
-        fails(check.exercise_7_4, inputs, other, pictures, digit_model, hint="MNIST network")
-    fails(check.exercise_7_4, inputs, (predictions + 1) % 10, pictures, digit_model, hint="MNIST network")
+        fails(check.exercise_7_4, inputs, other, pictures, digit_model, hint="Ask mnist_model about own_inputs")
+    fails(check.exercise_7_4, inputs, (predictions + 1) % 10, pictures, digit_model, hint="count from 0")
+
+
+def test_own_digits_predictions_diagnosed(pictures):
+    """Predictions made on the wrong inputs, or put in the wrong places, are named as such."""
+    keras.utils.set_random_seed(8)
+    model = tiny_model()
+    model.set_weights([weights if weights.ndim > 1 else np.random.default_rng(8).normal(0, 1, weights.shape)
+                       for weights in model.get_weights()])   # biases too, so the pixel scale matters
+    own = np.stack([to_mnist(picture) for picture in pictures])
+    inputs = prepare(own)
+    predictions = model.predict(inputs, verbose=0).argmax(-1)
+    unscaled = model.predict(own[..., None].astype("float32"), verbose=0).argmax(-1)
+    inverted = model.predict(1 - inputs, verbose=0).argmax(-1)
+    shifted = np.roll(predictions, 1)
+    cases = [(unscaled, "0 to 255"), (inverted, "light background"), (shifted, "order of pictures")]
+    tried = 0
+    for given, hint in cases:
+        if not np.array_equal(given, predictions):
+            tried += 1
+            message = fails(check.exercise_7_4, inputs, given, pictures, model, hint=hint)
+            assert "Fashion" not in message
+            assert_no_solution_line(message, solution_lines("07_going_further"))
+    assert tried >= 2

@@ -1,6 +1,8 @@
-"""`mnist-course export gradescope`: the zip, and its run_autograder run on a folder laid out
-like Gradescope's /autograder (AUTOGRADER_ROOT) with the course installed from the zip's
-wheel, without solutions: a full, a partly wrong and a broken submission of notebook 01."""
+"""`mnist-course export gradescope`: one zip per notebook with the settings to use, and its
+run_autograder run on folders laid out like Gradescope's /autograder (AUTOGRADER_ROOT) with the
+course installed from the zip's wheel, without solutions: a full, a partly wrong and a broken
+submission of notebook 01, two copies of it, an HTML page saved as .ipynb, a .py, and a
+notebook of another assignment."""
 
 from __future__ import annotations
 
@@ -15,17 +17,30 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SOLUTIONS
 from mnist_course.tools import cli
+from mnist_course.export.costs import DEFAULT_MEMORY_MB, advice, load_costs, settings_for
 from mnist_course.export.gradescope import results_json
 from mnist_course.grade import ExerciseResult, Report
 
 from submissions import EXERCISES_01, WRONG, submission, write
 
+#: What the fake sandbox check prints (the real one is helper `sandbox`'s mnist_course.grade.sandbox).
+SANDBOX_LINE = "sandbox: made with bubblewrap (test stand-in)"
+
+def _partial(folder: Path, name: str = "my notebook.ipynb") -> Path:
+    return write(submission({"1.2": WRONG["1.2"][0]}, right=("1.1", "1.2", "1.3")), folder / name)
+
+
 SUBMISSIONS = {
     "full": lambda folder: write(submission(), folder / "01_meet_the_data.ipynb"),
-    "partial": lambda folder: write(submission({"1.2": WRONG["1.2"][0]}, right=("1.1", "1.2", "1.3")),
-                                    folder / "my notebook.ipynb"),
+    "partial": _partial,
     "broken": lambda folder: (folder / "01_meet_the_data.ipynb").write_text('{"cells": [', encoding="utf-8"),
+    "html": lambda folder: (folder / "01_meet_the_data.ipynb").write_text(
+        "<!DOCTYPE html>\n<html><body><script>alert(1)</script></body></html>", encoding="utf-8"),
+    "script": lambda folder: (folder / "s7_script.py").write_text("print('my answers')\n", encoding="utf-8"),
+    "two_copies": lambda folder: (write(submission(), folder / "01_meet_the_data.ipynb"), _partial(folder, "copy.ipynb")),
+    "other_notebook": lambda folder: shutil.copy(SOLUTIONS / "06_metrics.ipynb", folder / "06_metrics.ipynb"),
 }
 
 
@@ -39,14 +54,23 @@ def autograder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def results(autograder, tmp_path_factory) -> dict[str, dict]:
-    """results.json of each submission; the three autograders run at once."""
-    site = tmp_path_factory.mktemp("site")
+def site(autograder, tmp_path_factory) -> Path:
+    """The zip's wheel installed into a folder of its own, with a stand-in for the sandbox check."""
+    folder = tmp_path_factory.mktemp("site")
     with zipfile.ZipFile(autograder) as archive:
         wheel = next(n for n in archive.namelist() if n.endswith(".whl"))
-        archive.extract(wheel, site)
+        archive.extract(wheel, folder)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                    str(site / "lib"), str(site / wheel)], check=True)
+                    str(folder / "lib"), str(folder / wheel)], check=True)
+    sandbox = folder / "lib" / "mnist_course" / "grade" / "sandbox.py"
+    if not sandbox.exists():
+        sandbox.write_text(f"print({SANDBOX_LINE!r})\n")
+    return folder / "lib"
+
+
+@pytest.fixture(scope="module")
+def results(autograder, site, tmp_path_factory) -> dict[str, dict]:
+    """results.json of each submission; the autograders run at once."""
     running = {}
     for name, make in SUBMISSIONS.items():
         root = tmp_path_factory.mktemp(f"autograder-{name}")
@@ -59,12 +83,12 @@ def results(autograder, tmp_path_factory) -> dict[str, dict]:
         (root / "submission").mkdir()
         make(root / "submission")
         environment = {**os.environ, "AUTOGRADER_ROOT": str(root), "MNIST_COURSE_PYTHON": sys.executable,
-                       "PYTHONPATH": str(site / "lib")}  # the installed course only: no solutions/
+                       "PYTHONPATH": str(site)}  # the installed course only: no solutions/
         running[name] = (root, subprocess.Popen([str(root / "run_autograder")], cwd="/", env=environment,
                                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     found = {}
     for name, (root, process) in running.items():
-        output, _ = process.communicate(timeout=600)
+        output, _ = process.communicate(timeout=900)
         assert process.returncode == 0, output[-3000:]
         found[name] = json.loads((root / "results" / "results.json").read_text())
         found[name]["stdout"] = output
@@ -77,22 +101,65 @@ def test_the_zip_has_gradescopes_layout(autograder):
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         config = json.loads(archive.read("autograder.json"))
         setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+        readme = archive.read("README.md").decode()
         wheel = next(n for n in names if n.endswith(".whl"))
         with archive.open(wheel) as handle, zipfile.ZipFile(handle) as inner:
             inside = inner.namelist()
-    assert {"setup.sh", "run_autograder", "autograder.json"} <= names
+    assert {"setup.sh", "run_autograder", "autograder.json", "README.md"} <= names
     assert all(modes[n] & stat.S_IXUSR for n in ("setup.sh", "run_autograder"))
     assert "pip install" in setup and ".whl" in setup and "AUTOGRADER_ROOT" in setup
+    assert "apt-get install -y bubblewrap" in setup  # the grader's sandbox
+    assert "-m mnist_course.grade.sandbox" in run
     assert "-m mnist_course.data" in setup  # MNIST is fetched once, when the image is built
     assert not any("solutions" in n for n in inside)
+    assert "mnist_course/export/grading_costs.json" in inside
     assert config["notebooks"] == {"01": {"file": "01_meet_the_data.ipynb", "exercises": list(EXERCISES_01)}}
     assert config["fast"] is True and config["visibility"] == "after_published"
+    assert advice("01", fast=True) in readme and "01_meet_the_data.ipynb" in readme
 
 
 def test_setup_sh_is_valid_bash(autograder, tmp_path):
     with zipfile.ZipFile(autograder) as archive:
-        archive.extract("setup.sh", tmp_path)
-    assert subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")]).returncode == 0
+        archive.extractall(tmp_path, members=["setup.sh", "run_autograder"])
+    for script in ("setup.sh", "run_autograder"):
+        assert subprocess.run(["bash", "-n", str(tmp_path / script)]).returncode == 0
+
+
+def test_one_zip_per_notebook_by_default(tmp_path, capsys):
+    assert cli.main(["export", "gradescope", str(tmp_path / "all")]) == 0
+    zips = sorted(p.name for p in (tmp_path / "all").iterdir())
+    assert zips == [p.stem + ".zip" for p in sorted(SOLUTIONS.glob("*.ipynb"))]
+    out = capsys.readouterr().out
+    for number in ("01", "05", "07"):
+        assert f"Gradescope settings for notebook {number} in full mode" in out
+    with zipfile.ZipFile(tmp_path / "all" / "05_cnn.zip") as archive:
+        assert list(json.loads(archive.read("autograder.json"))["notebooks"]) == ["05"]
+    # nothing is overwritten; one zip is for one notebook
+    assert cli.main(["export", "gradescope", str(tmp_path / "all"), "--notebook", "05"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert cli.main(["export", "gradescope", str(tmp_path / "two.zip"), "--notebook", "01", "--notebook", "02"]) == 2
+    assert "one zip, for one notebook" in capsys.readouterr().err
+
+
+def test_the_settings_come_from_the_measured_costs():
+    costs = load_costs()
+    assert set(costs) >= {"measured_on", "date", "command", "notebooks"}
+    assert sorted(costs["notebooks"]) == [p.name[:2] for p in sorted(SOLUTIONS.glob("*.ipynb"))]
+    for number, modes in costs["notebooks"].items():
+        assert set(modes) == {"full", "fast"}
+        for cost in modes.values():
+            assert cost is None or set(cost) == {"wall_seconds", "cpu_seconds", "peak_memory_mb"}
+        fast = settings_for(modes["fast"])
+        text = advice(number, fast=True, costs=costs)
+        assert f"{modes['fast']['cpu_seconds']:g} CPU seconds" in text and str(fast) in text
+        assert fast.memory_mb >= modes["fast"]["peak_memory_mb"] * 1.25 and fast.memory_mb >= DEFAULT_MEMORY_MB
+    made_up = {"measured_on": "x", "date": "d", "command": "c", "notebooks": {"09": {
+        "full": None, "fast": {"wall_seconds": 30, "cpu_seconds": 60, "peak_memory_mb": 500}}}}
+    text = advice("09", fast=False, costs=made_up)
+    assert "in full mode: not measured" in text and "fast mode fits Gradescope's defaults" in text
+    big = {"wall_seconds": 900, "cpu_seconds": 1600, "peak_memory_mb": 2400}
+    assert str(settings_for(big)) == "memory 3 GB, 2 vCPU, timeout 20 minutes"
 
 
 def _tests(result: dict) -> dict[str, dict]:
@@ -106,9 +173,15 @@ def test_a_full_submission_scores_every_point(results):
     for test in result["tests"]:
         assert test | {"output": ""} == {"name": f"Exercise {test['number']}", "number": test["number"],
                                           "score": 1.0, "max_score": 1.0, "status": "passed", "output": "",
-                                          "visibility": "after_published"}
+                                          "output_format": "text", "visibility": "after_published"}
+        assert test["output"].startswith(f"✔ Exercise {test['number']} passed")
+        assert test["output"].endswith("(graded from 01_meet_the_data.ipynb)")
     assert result["visibility"] == "after_published" and result["stdout_visibility"] == "hidden"
+    assert result["output_format"] == "text" and result["test_output_format"] == "text"
     assert isinstance(result["execution_time"], int) and result["execution_time"] > 0
+    lines = result["output"].splitlines()
+    assert lines[0] == SANDBOX_LINE and SANDBOX_LINE in result["stdout"]
+    assert lines[1] == "Graded 01_meet_the_data.ipynb as notebook 01: 4 of 4 passed."
 
 
 def test_a_partial_submission_gets_the_checks_hints(results):
@@ -116,22 +189,54 @@ def test_a_partial_submission_gets_the_checks_hints(results):
     assert results["partial"]["score"] == 2
     assert [tests[e]["score"] for e in EXERCISES_01] == [1.0, 0.0, 1.0, 0.0]
     assert tests["1.2"]["status"] == "failed" and WRONG["1.2"][1] in tests["1.2"]["output"]
-    assert "Failed." in tests["1.2"]["output"]
-    assert tests["1.4"]["output"].startswith("Not attempted.")
-    assert all(t["max_score"] == 1.0 for t in tests.values())
+    assert tests["1.2"]["output"].startswith("✘ Exercise 1.2:")
+    assert tests["1.4"]["output"].startswith("○ Exercise 1.4 is not attempted yet")
+    assert all(t["output"].endswith("(graded from my notebook.ipynb)") for t in tests.values())
 
 
-def test_a_broken_submission_scores_zero_and_says_why(results):
-    result = results["broken"]
-    assert result["score"] == 0 and len(result["tests"]) == len(EXERCISES_01)
-    assert all(t["score"] == 0 and t["max_score"] == 1.0 for t in result["tests"])
-    assert "not a valid Jupyter notebook" in result["output"]
-    assert "could not be graded" in result["tests"][0]["output"]
+def test_a_file_that_cannot_be_graded_is_named_with_what_is_wrong(results):
+    for name, says in (("broken", "01_meet_the_data.ipynb is not a valid Jupyter notebook"),
+                       ("html", "01_meet_the_data.ipynb is an HTML page saved with the .ipynb extension"),
+                       ("script", "s7_script.py is not a Jupyter notebook (.py): not graded")):
+        result = results[name]
+        assert result["score"] == 0 and result["tests"] == [], "no tests for a notebook that was not submitted"
+        assert says in result["output"], result["output"]
+        assert "No notebook 01 was graded" in result["output"] and "Submit 01_meet_the_data.ipynb" in result["output"]
+        assert result["output_format"] == "text"
+    assert "<!DOCTYPE" not in results["html"]["output"] and "<script>" not in results["html"]["output"]
+
+
+def test_two_copies_and_a_notebook_of_another_assignment_are_said_plainly(results):
+    two = results["two_copies"]
+    assert two["score"] == len(EXERCISES_01), "the copy with the course's file name is graded"
+    assert ("copy.ipynb is a second copy of notebook 01: not graded; only 01_meet_the_data.ipynb was"
+            in two["output"])
+    other = results["other_notebook"]
+    assert other["score"] == 0 and other["tests"] == []
+    assert "06_metrics.ipynb is course notebook 06, which is not part of this assignment" in other["output"]
 
 
 def test_results_without_any_notebook():
     config = {"notebooks": {"01": {"file": "01_meet_the_data.ipynb", "exercises": ["1.1"]}}, "visibility": "visible"}
     result = results_json([], config, 1.2)
-    assert result["score"] == 0 and "no notebook of it was submitted" in result["output"]
+    assert result["score"] == 0 and result["tests"] == [] and "nothing was submitted" in result["output"]
     other = Report("x.ipynb", exercises=[ExerciseResult("2.1", "passed")])
-    assert "not part of this assignment" in results_json([other], config, 1)["output"]
+    assert "x.ipynb is course notebook 02, which is not part of this assignment" in results_json([other], config, 1)["output"]
+
+
+def test_the_readmes_cost_table_is_the_measured_one():
+    """The README's table of Gradescope settings is grading_costs.json's (regenerate both together)."""
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Gradescope"):readme.index("## Benchmark")]
+    rows = re.findall(r"^\| (\d\d) \| ([\d.]+) \| (\d+) MB \| (\d+) s \| (.+) \|$", section, re.M)
+    costs = load_costs()["notebooks"]
+    assert [row[0] for row in rows] == sorted(costs)
+    for number, cpu, memory, wall, settings in rows:
+        fast = costs[number]["fast"]
+        assert (float(cpu), int(memory), int(wall)) == (fast["cpu_seconds"], fast["peak_memory_mb"],
+                                                        round(fast["wall_seconds"])), number
+        assert str(settings_for(fast)) == settings, number

@@ -1,9 +1,12 @@
-"""`mnist-course export nbgrader`: the metadata of every cell, and real nbgrader end to end.
+"""`mnist-course export nbgrader`: the metadata of every cell, the course folder with its
+nbgrader_config.py, and real nbgrader end to end on every notebook.
 
 The end-to-end test runs nbgrader (installed by `make setup` into .nbgrader/, outside the
-course's environment, see the Makefile) in a temporary course directory: generate_assignment
-from the export of notebook 01, autograde a filled, a partly wrong and an unfilled
-submission, export the scores, and generate the feedback.
+course's environment, see the Makefile) in the course folder exactly as the export wrote it
+(no hand edit): generate_assignment of each of the seven notebooks, then autograde (fast mode)
+of three students each: correct (notebook 01's with a cell slower than nbgrader's default
+30 s), one wrong answer, unfilled; then the feedback and the scores. The course folder is made
+once for the module.
 """
 
 from __future__ import annotations
@@ -97,58 +100,121 @@ def nbgrader_environment() -> dict[str, str]:
     return environment
 
 
+#: The notebooks of the course, by number.
+NUMBERS = [p.name[:2] for p in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))]
+#: A cell slower than nbgrader's default limit of 30 s, in a correct notebook: the exported
+#: config must let it finish.
+SLOW_CELL = "import time\ntime.sleep(35)  # slower than nbgrader's default 30 s per cell"
+
+
+def wrong_exercise(solution: Path) -> str:
+    """The last exercise whose answer is top-level code: answered with `pass`, its variables stay
+    None and its check fails; no later check depends on it."""
+    notebook = nbformat.read(solution, as_version=4)
+    top_level = [tag.split(":")[1] for c in notebook.cells if c.cell_type == "code"
+                 for tag in c.metadata.get("tags", []) if tag.startswith("exercise:")
+                 and "\n### BEGIN SOLUTION" in "\n" + c.source]
+    return top_level[-1]
+
+
+def students(solution: Path) -> dict[str, nbformat.NotebookNode]:
+    """The three students' answers to a notebook: correct, one wrong, unfilled."""
+    if solution.name.startswith("01"):
+        wrong = {"1.2": WRONG["1.2"][0]}  # a plausible wrong answer, whose hint the feedback shows
+    else:
+        wrong = {wrong_exercise(solution): "pass"}
+    every = tuple(exercise_ids(nbformat.read(solution, as_version=4)))
+    return {"correct": submission(right=every, solution=solution),
+            "one_wrong": submission(wrong, right=every, solution=solution),
+            "unfilled": submission(right=(), solution=solution)}
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    """An nbgrader course in which three students' notebook 01 were autograded."""
+    """An nbgrader course exported as it comes (its own nbgrader_config.py, no hand edit): every
+    notebook released, then three students' submissions autograded in fast mode."""
     environment = nbgrader_environment()
     root = tmp_path_factory.mktemp("nbgrader-course")
-    (root / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.course_id = 'mnist-course'\nc.Execute.timeout = 300\n")
-    assert cli.main(["export", "nbgrader", str(root / "source" / "ps1"), "--notebook", "01"]) == 0
+    # The notebooks' kernel, registered for this Python in a Jupyter folder of the test's own.
+    environment["JUPYTER_DATA_DIR"] = str(tmp_path_factory.mktemp("jupyter-data"))
+    environment.pop("JUPYTER_PATH", None)
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--user", "--name", "mnist-course"],
+                   env=environment, check=True, capture_output=True)
+    assert cli.main(["export", "nbgrader", str(root)]) == 0
+    assert not (root / "solutions").exists()
 
     def nbgrader(*args: str) -> None:
         result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=environment,
-                                capture_output=True, text=True, timeout=600)
+                                capture_output=True, text=True, timeout=3600)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+        (root / "nbgrader.log").open("a").write(result.stdout + result.stderr)
 
-    nbgrader("generate_assignment", "ps1")
-    released = nbformat.read(root / "release" / "ps1" / "01_meet_the_data.ipynb", as_version=4)
-    students = {"filled": submission(), "partly_wrong": submission({"1.2": WRONG["1.2"][0]}),
-                "unfilled": submission(right=())}
-    for student, answers in students.items():
-        handed_in = copy.deepcopy(released)  # the released notebook, answered in its solution cells
-        for cell, answered in zip(handed_in.cells, answers.cells):
-            if _meta(cell).get("solution"):
-                cell.source = answered.source
-        target = root / "submitted" / student / "ps1" / "01_meet_the_data.ipynb"
-        target.parent.mkdir(parents=True)
-        nbformat.write(handed_in, target)
-    nbgrader("autograde", "ps1", "--create")
-    nbgrader("generate_feedback", "ps1")
+    for solution in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
+        assignment = solution.stem
+        nbgrader("generate_assignment", assignment)
+        released = nbformat.read(root / "release" / assignment / solution.name, as_version=4)
+        for student, answers in students(solution).items():
+            handed_in = copy.deepcopy(released)  # the released notebook, answered in its solution cells
+            for cell, answered in zip(handed_in.cells, answers.cells):
+                if _meta(cell).get("solution"):
+                    cell.source = answered.source
+            if student == "correct" and solution.name.startswith("01"):
+                first = next(c for c in handed_in.cells if _meta(c).get("solution") and c.cell_type == "code")
+                first.source += "\n" + SLOW_CELL
+            target = root / "submitted" / student / assignment / solution.name
+            target.parent.mkdir(parents=True)
+            nbformat.write(handed_in, target)
+        nbgrader("autograde", assignment, "--create")
+    nbgrader("generate_feedback", "01_meet_the_data")  # the feedback test reads notebook 01's
     nbgrader("export", "--to", "grades.csv")
     return root
 
 
-def test_the_released_notebook_is_the_student_notebook(course):
-    released = nbformat.read(course / "release" / "ps1" / "01_meet_the_data.ipynb", as_version=4)
-    student = nbformat.read(ROOT / "notebooks" / "01_meet_the_data.ipynb", as_version=4)
-    # the same cells, but for the stub: nbgrader writes its own `raise NotImplementedError()`
-    # where the course's stub names the exercise in the message
-    def plain(source: str) -> str:
-        return re.sub(r"raise NotImplementedError\(.*\)", "raise NotImplementedError()", source)
+def test_the_export_writes_the_config_the_course_needs(course):
+    config = (course / "nbgrader_config.py").read_text()
+    assert "c.Execute.timeout = 1800" in config and "c.Execute.startup_timeout = 300" in config
+    assert "ipykernel install --user --name mnist-course" in config
+    assert sorted(p.name for p in (course / "source").iterdir()) == [p.stem for p in sorted(SOLUTIONS.glob("*.ipynb"))]
 
-    assert [plain(c.source) for c in released.cells] == [plain(c.source) for c in student.cells]
+
+def test_the_export_keeps_an_existing_config_and_says_so(tmp_path, capsys):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    assert cli.main(["export", "nbgrader", str(tmp_path / "source" / "ps1"), "--notebook", "06"]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "nbgrader_config.py").read_text() == "c = get_config()\n"
+    assert "kept" in out and "c.Execute.timeout = 1800" in out and "mnist-course" in out
+    assert (tmp_path / "source" / "ps1" / "06_metrics.ipynb").is_file()
+    assert cli.main(["export", "nbgrader", str(tmp_path / "source" / "ps1"), "--notebook", "06"]) == 0
+    assert "unchanged" in capsys.readouterr().out
+
+
+def test_the_released_notebook_is_the_student_notebook(course):
+    for student_notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        released = nbformat.read(course / "release" / student_notebook.stem / student_notebook.name, as_version=4)
+        student = nbformat.read(student_notebook, as_version=4)
+
+        # the same cells, but for the stub: nbgrader writes its own `raise NotImplementedError()`
+        # where the course's stub names the exercise in the message
+        def plain(source: str) -> str:
+            return re.sub(r"raise NotImplementedError\(.*\)", "raise NotImplementedError()", source)
+
+        assert [plain(c.source) for c in released.cells] == [plain(c.source) for c in student.cells]
 
 
 def test_nbgrader_scores_the_course_checks(course):
     with (course / "grades.csv").open() as handle:
-        scores = {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in csv.DictReader(handle)}
-    points = float(len(EXERCISES_01))
-    assert scores == {"filled": (points, points), "partly_wrong": (points - 1, points), "unfilled": (0.0, points)}
+        rows = list(csv.DictReader(handle))
+    scores = {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"])) for row in rows}
+    print("\n".join(f"{a} {s}: {v[0]:g}/{v[1]:g}" for (a, s), v in sorted(scores.items())))
+    for solution in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
+        points = float(len(exercise_ids(nbformat.read(solution, as_version=4))))
+        assert scores[(solution.stem, "correct")] == (points, points), solution.stem  # 01's has a 35 s cell
+        assert scores[(solution.stem, "one_wrong")] == (points - 1, points), solution.stem
+        assert scores[(solution.stem, "unfilled")] == (0.0, points), solution.stem
 
 
 def test_a_wrong_answers_hint_is_in_nbgraders_feedback(course):
     hint = WRONG["1.2"][1]
-    feedback = (course / "feedback" / "partly_wrong" / "ps1" / "01_meet_the_data.html").read_text()
-    assert hint in feedback
-    assert hint not in (course / "feedback" / "filled" / "ps1" / "01_meet_the_data.html").read_text()
+    feedback = course / "feedback" / "{}" / "01_meet_the_data" / "01_meet_the_data.html"
+    assert hint in Path(str(feedback).format("one_wrong")).read_text()
+    assert hint not in Path(str(feedback).format("correct")).read_text()

@@ -1,4 +1,5 @@
-"""The grader attacked, as a determined student and a careless instructor would.
+"""The grader without its sandbox (`--sandbox off`, the fallback), attacked as a determined
+student and a careless instructor would (the sandbox is attacked in `tests/test_sandbox.py`).
 
 Every submission is made from notebook 01 (no training, so each costs one short kernel) and
 carries one attack per exercise where the verdicts are independent. One folder holds them all
@@ -227,14 +228,21 @@ def attacked(tmp_path_factory):
     env = dict(os.environ, MNIST_COURSE_DATA=str(paths.data),
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     result = subprocess.run([sys.executable, "-m", "mnist_course", "grade", str(folder), "--fast",
-                             "--cell-timeout", "60", "--json", str(out / "grades.json"),
+                             "--sandbox", "off", "--cell-timeout", "60", "--json", str(out / "grades.json"),
                              "--executed", str(out / "feedback")],
                             capture_output=True, text=True, timeout=900, env=env, cwd=ROOT)
     assert (out / "grades.json").exists(), result.stderr[-3000:]
     data = json.loads((out / "grades.json").read_text(encoding="utf-8"))
     reports = {Path(r["notebook"]).name: r for r in data["submissions"]}
     return SimpleNamespace(result=result, reports=reports, folder=folder, out=out, before=before,
-                           paths=paths, original=original)
+                           paths=paths, original=original, sandbox=data["sandbox"])
+
+
+def test_the_fallback_says_once_that_there_is_no_sandbox(attacked):
+    """This folder is graded with --sandbox off: today's containment, said as such."""
+    assert attacked.sandbox == {"used": False, "reason": "graded kernels run without a sandbox (--sandbox off)."}
+    assert attacked.result.stderr.count("without a sandbox") == 1
+    assert all("without a sandbox" in " ".join(r["notes"]) for r in attacked.reports.values() if not r["error"])
 
 
 def statuses(report: dict) -> dict[str, str]:

@@ -1,6 +1,11 @@
 """An installable course: the wheel holds the student notebooks and no solutions,
-`mnist-course notebooks` copies them out without overwriting anything, the Python versions
-the README states are pyproject's, and `make data` prints no warning."""
+`mnist-course notebooks` copies them out without overwriting anything and registers the
+notebooks' kernel for its Python, the README's pip route works end to end in a fresh virtual
+environment, the Python versions the README states are pyproject's, and `make data` prints no
+warning.
+
+No test here touches your own Jupyter kernels: every test sees a Jupyter data folder of its
+own (JUPYTER_DATA_DIR), where kernels are registered."""
 
 from __future__ import annotations
 
@@ -16,7 +21,18 @@ import pytest
 
 from conftest import NOTEBOOKS, ROOT, SOLUTIONS
 from mnist_course.export.wheel import build_wheel
-from mnist_course.tools.install import copy_notebooks, notebook_files
+from mnist_course.tools.install import KERNEL_NAME, copy_notebooks, kernel_status, notebook_files
+
+from submissions import submission
+
+
+@pytest.fixture(autouse=True)
+def own_jupyter_data(tmp_path_factory, monkeypatch) -> Path:
+    """A Jupyter data folder of this test's own: kernels registered here, not in yours."""
+    folder = tmp_path_factory.mktemp("jupyter-data")
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folder))
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +121,9 @@ def test_notebooks_command_asks_in_a_terminal(tmp_path, monkeypatch, capsys):
     questions = []
     monkeypatch.setattr("builtins.input", lambda question: questions.append(question) or "n")
     assert cli.main(["notebooks", str(tmp_path)]) == 0
-    assert mine.read_text() == "mine" and "Replace it" in questions[0] and len(questions) == 1
+    replace = [q for q in questions if "Replace it" in q]
+    assert mine.read_text() == "mine" and len(replace) == 1 and "01_meet_the_data" in replace[0]
+    assert "Register it for this Python" in questions[-1], "and it offers to register the kernel"
     monkeypatch.setattr("builtins.input", lambda question: "y")
     assert cli.main(["notebooks", str(tmp_path)]) == 0
     assert mine.read_bytes() == (NOTEBOOKS / mine.name).read_bytes()
@@ -146,3 +164,100 @@ def test_make_data_prints_no_warning():
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
     assert "MNIST:" in result.stdout
+
+
+def test_notebooks_command_registers_the_kernel_for_its_python(tmp_path, own_jupyter_data, capsys, monkeypatch):
+    from mnist_course.tools import cli
+
+    assert not kernel_status().registered
+    assert cli.main(["notebooks", str(tmp_path / "a"), "--no-kernel"]) == 0
+    out = capsys.readouterr().out
+    assert "Not registered" in out and "NoSuchKernel" in out and "ipykernel install --user --name mnist-course" in out
+    assert not kernel_status().registered
+    assert cli.main(["notebooks", str(tmp_path / "a")]) == 0  # not a terminal: registered without asking
+    status = kernel_status()
+    assert status.for_this_python and Path(status.folder).parent.parent == own_jupyter_data
+    assert f"Registered the Jupyter kernel \"Python (mnist-course)\" (mnist-course) for this Python ({sys.executable})" \
+        in capsys.readouterr().out
+    assert cli.main(["notebooks", str(tmp_path / "a")]) == 0
+    assert "is registered for this Python" in capsys.readouterr().out
+    # registered for another Python: in a terminal, the student is asked and may say no
+    spec = Path(status.folder) / "kernel.json"
+    spec.write_text(spec.read_text().replace(json_string(sys.executable), json_string("/elsewhere/bin/python")))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    questions = []
+    monkeypatch.setattr("builtins.input", lambda question: questions.append(question) or "n")
+    assert cli.main(["notebooks", str(tmp_path / "a")]) == 0
+    assert len(questions) == 1 and "/elsewhere/bin/python" in questions[0]
+    assert kernel_status().python == "/elsewhere/bin/python"
+    monkeypatch.setattr("builtins.input", lambda question: "")  # Enter: yes
+    assert cli.main(["notebooks", str(tmp_path / "a")]) == 0
+    assert kernel_status().for_this_python
+
+
+def json_string(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+def test_the_readmes_pip_route_in_a_fresh_virtual_environment(wheel, tmp_path, own_jupyter_data):
+    """pip install the wheel into a new venv, `mnist-course notebooks`, open notebook 01 in the
+    kernel it names and run a check cell. The venv gets the course's dependencies from this
+    environment (a .pth file, like --system-site-packages), so nothing is downloaded; the
+    course itself comes only from the wheel."""
+    import site
+
+    venv = tmp_path / "mnist-env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    dependencies = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(own_site) / "course_dependencies.pth").write_text("\n".join(dependencies) + "\n")
+    environment = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    environment.pop("PYTHONPATH", None)
+    environment.pop("VIRTUAL_ENV", None)
+
+    def run(*command: str, **options):
+        result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True,
+                                timeout=600, **options)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+        return result
+
+    run(sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
+        str(wheel))
+    copied = run(str(venv / "bin" / "mnist-course"), "notebooks", stdin=subprocess.DEVNULL)
+    print(copied.stdout)  # the transcript
+    assert f"Registered the Jupyter kernel \"Python (mnist-course)\" (mnist-course) for this Python ({python})" \
+        in copied.stdout
+    assert "jupyter lab mnist-course-notebooks" in copied.stdout
+    folder = tmp_path / "mnist-course-notebooks"
+    assert (folder / "01_meet_the_data.ipynb").is_file()
+    answered = submission()
+    answer = next(c.source for c in answered.cells
+                  if c.cell_type == "code" and "exercise:1.1" in c.metadata.get("tags", []))
+    script = f"""
+import sys, nbformat, nbclient, mnist_course
+from pathlib import Path
+assert Path(mnist_course.__file__).is_relative_to(Path(sys.prefix)), mnist_course.__file__
+notebook = nbformat.read({str(folder / "01_meet_the_data.ipynb")!r}, as_version=4)
+def tagged(cells, tag):
+    return next(i for i, c in enumerate(cells) if c.cell_type == "code" and tag in c.metadata.get("tags", []))
+first = next(c for c in notebook.cells if c.cell_type == "code")
+exercise = notebook.cells[tagged(notebook.cells, "exercise:1.1")]
+exercise.source = {answer!r}
+where = nbformat.v4.new_code_cell("import sys, mnist_course; print(sys.executable, mnist_course.__file__)")
+notebook.cells = [first, where, exercise, notebook.cells[tagged(notebook.cells, "check:1.1")]]
+name = notebook.metadata.kernelspec.name
+print("kernel", name)
+nbclient.NotebookClient(notebook, kernel_name=name, timeout=600, startup_timeout=300).execute()
+for cell in notebook.cells[1:]:
+    for output in cell.outputs:
+        print(output.get("text", output.get("ename", "")))
+"""
+    ran = run(str(python), "-c", script)
+    print(ran.stdout)
+    assert f"kernel {KERNEL_NAME}" in ran.stdout
+    assert f"{python} {venv}" in ran.stdout, "the kernel is the new environment's Python, with the wheel's course"
+    assert "✔ Exercise 1.1 passed" in ran.stdout

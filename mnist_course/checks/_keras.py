@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from mnist_course.checks._core import fail, is_number
-from mnist_course.checks._model import (ModelInfo, accuracy_key, accuracy_tolerance, activation_name,
+from mnist_course.checks._core import fail, is_number, number, scalar
+from mnist_course.checks._model import (ModelInfo, accuracy_key, accuracy_tolerance,
                                         model_accuracy, read_model)
 
 
@@ -53,19 +53,16 @@ def trained_model(exercise: str, history: Any, name: str) -> tuple[ModelInfo, An
 def softmax_body(info: ModelInfo, classes: int = 10) -> list | None:
     """The layers before a ``Dense(classes, softmax)`` output, or None if it does not end so.
 
-    A ``Dense(classes)`` followed by a softmax ``Activation`` or ``Softmax`` layer counts too.
+    Read from :attr:`ModelInfo.structure`, so a ``Dense(classes)`` followed by a softmax
+    ``Activation`` or ``Softmax`` layer counts too, and the layers returned have activations
+    written as layers of their own folded in (ask ``info.activation(layer)`` for them).
     """
-    layers = info.layers
+    layers = info.structure
     if not layers:
         return None
     last = layers[-1]
-    if type(last).__name__ == "Dense" and last.units == classes and activation_name(last) == "softmax":
+    if type(last).__name__ == "Dense" and last.units == classes and info.activation(last) == "softmax":
         return layers[:-1]
-    if (type(last).__name__ in ("Activation", "Softmax") and len(layers) >= 2
-            and (type(last).__name__ == "Softmax" or activation_name(last) == "softmax")):
-        before = layers[-2]
-        if type(before).__name__ == "Dense" and before.units == classes and activation_name(before) == "linear":
-            return layers[:-2]
     return None
 
 
@@ -137,6 +134,9 @@ def check_reported_accuracy(exercise: str, name: str, reported: float, model: An
 def as_accuracy(exercise: str, name: str, value: Any) -> float:
     """The accuracy in ``value`` as a float in 0..1; fails on a [loss, accuracy] pair or a percentage.
 
+    A number in any form :func:`~mnist_course.checks._core.number` reads (a one-element list,
+    array or tensor, any dtype) and evaluate's ``return_dict=True`` dictionary are accepted.
+
     Example:
         >>> as_accuracy("5.4", "test_accuracy_adam", [0.97])
         0.97
@@ -146,18 +146,15 @@ def as_accuracy(exercise: str, name: str, value: Any) -> float:
         keys = [key for key in value if "acc" in str(key)]
         if len(keys) == 1:
             value = value[keys[0]]
-    if hasattr(value, "numpy") and callable(value.numpy):
-        value = value.numpy()
-    if isinstance(value, (list, tuple, np.ndarray)) and np.size(value) == 1 and is_number(np.ravel(value)[0]):
-        value = np.ravel(value)[0]
+    value = scalar(value)
     if isinstance(value, (list, tuple, np.ndarray)) and np.size(value) == 2 and \
-            all(is_number(item) for item in np.ravel(value)):
+            all(is_number(item) for item in np.ravel(np.asarray(value, dtype=object))):
         fail(exercise, f"{name} holds two numbers, probably the loss and the accuracy.",
              "evaluate returns the loss first and then the accuracy: keep only the accuracy.")
-    if isinstance(value, bool) or not is_number(value):
+    if not is_number(value):
         fail(exercise, f"{name} is not a single number.",
              "Store the test accuracy, one number between 0 and 1.")
-    value = float(np.asarray(value))
+    value = number(value)
     if math.isnan(value):
         fail(exercise, f"{name} is NaN.", "Store the accuracy that evaluate reports, not the loss.")
     if 1 < value <= 100:
@@ -166,3 +163,40 @@ def as_accuracy(exercise: str, name: str, value: Any) -> float:
         fail(exercise, f"{name} is not an accuracy between 0 and 1.",
              "Take the accuracy that model.evaluate returns, not the loss.")
     return value
+
+
+def check_rate(exercise: str, info: ModelInfo, whose: str, expected: float, hint: str) -> None:
+    """Fail unless the optimizer's learning rate is the number ``expected``; a schedule is
+    named as one (Keras reports a schedule's rate at the current step, which means nothing here).
+
+    Example (needs a compiled model, so not run):
+        check_rate("4.4", info, "the baseline", 0.01, "Use learning_rate=0.01.")  # doctest: +SKIP
+    """
+    __tracebackhide__ = True
+    if info.schedule:
+        fail(exercise, f"the learning rate of {whose} is a schedule ({info.schedule}), not one number.",
+             "This exercise fixes the learning rate: give the optimizer one number as learning_rate.")
+    if not math.isclose(info.learning_rate, expected, rel_tol=1e-4):
+        fail(exercise, f"the learning rate of {whose} is not the one the exercise gives.", hint)
+
+
+def check_single_fit(exercise: str, name: str, model: Any, logs: dict, params: dict) -> None:
+    """Fail if the model was trained before the ``fit`` whose History this is (``fit`` run twice,
+    a re-run cell, or a model trained elsewhere and trained again): its optimizer counts every
+    step it ever took, more than this run's epochs times its steps per epoch.
+
+    Example (needs a trained model, so not run):
+        check_single_fit("4.4", "history_baseline", model, logs, params)  # doctest: +SKIP
+    """
+    __tracebackhide__ = True
+    steps = params.get("steps")
+    try:
+        taken = int(np.asarray(model.optimizer.iterations))
+    except (AttributeError, TypeError, ValueError):
+        return
+    if steps is None or taken <= int(steps) * len(logs.get("loss", [])):
+        return
+    fail(exercise, f"the model in {name} had been trained before this fit: its optimizer took "
+                   f"{taken} steps, more than this run's {len(logs['loss'])} epoch(s).",
+         "Train a freshly built model once. Calling fit again (or running its cell a second "
+         "time) continues training the same model; build it again first.")

@@ -65,6 +65,9 @@ class ModelInfo:
     momentum: float = 0.0
     nesterov: bool = False
     metrics: list[str] = field(default_factory=list)
+    #: The class name of a learning-rate schedule (``"ExponentialDecay"``), ``""`` for a fixed
+    #: rate; with a schedule, ``learning_rate`` is only the rate at the current step.
+    schedule: str = ""
 
     @property
     def layer_types(self) -> list[str]:
@@ -74,6 +77,29 @@ class ModelInfo:
     def of_type(self, *names: str) -> list:
         """The layers whose class name is one of ``names``."""
         return [layer for layer in self.layers if type(layer).__name__ in names]
+
+    @property
+    def structure(self) -> list:
+        """The layers with every activation written as a layer of its own folded into the layer
+        before it: ``Dense(128)`` then ``ReLU()`` (or ``Activation("relu")``) is one entry, the
+        Dense layer, whose :meth:`activation` is ``"relu"``. An activation layer after a layer
+        that already has one, or first in the model, stays an entry of its own.
+        """
+        return [layer for layer, _ in _folded(self.layers)]
+
+    def activation(self, layer: Any) -> str:
+        """The activation of ``layer`` in :attr:`structure`, a separate activation layer included.
+
+        Example (needs Keras, so not run as a doctest):
+
+            info = read_model("4.4", "model", keras.Sequential([keras.Input((784,)),
+                              layers.Dense(128), layers.ReLU(), layers.Dense(10, "softmax")]))
+            [info.activation(layer) for layer in info.structure]   # ['relu', 'softmax']
+        """
+        for each, name in _folded(self.layers):
+            if each is layer:
+                return name
+        return activation_name(layer)
 
     @property
     def has_accuracy(self) -> bool:
@@ -99,6 +125,24 @@ def activation_name(layer_or_function: Any) -> str:
     return "linear" if name in ("linear", "none", "identity") else name
 
 
+#: Layers that only apply an activation function.
+ACTIVATION_LAYERS = ("Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU")
+
+
+def _folded(layers: list) -> list[tuple[Any, str]]:
+    """``(layer, activation name)`` with activation layers folded into a linear layer before them."""
+    folded: list[list] = []
+    for layer in layers:
+        kind = type(layer).__name__
+        if (kind in ACTIVATION_LAYERS and folded and folded[-1][1] == "linear"
+                and hasattr(folded[-1][0], "activation")):
+            folded[-1][1] = activation_name(layer)
+        else:
+            folded.append([layer, activation_name(layer) if hasattr(layer, "activation")
+                           or kind in ACTIVATION_LAYERS else ""])
+    return [(layer, name) for layer, name in folded]
+
+
 def _flat_layers(model: Any) -> list:
     import keras
 
@@ -113,11 +157,23 @@ def _flat_layers(model: Any) -> list:
     return found
 
 
+def _built_input_shape(model: Any) -> Any:
+    """The input shape a subclassed model was built or first called with (batch axis included)."""
+    shapes = getattr(model, "_build_shapes_dict", None)
+    if isinstance(shapes, Mapping) and len(shapes) == 1:
+        shape = next(iter(shapes.values()))
+        if isinstance(shape, (tuple, list)) and all(size is None or isinstance(size, int) for size in shape):
+            return tuple(shape)
+    return None
+
+
 def _shape(model: Any, attribute: str) -> tuple | None:
     try:
         shape = getattr(model, attribute)
     except (AttributeError, ValueError):
-        return None
+        shape = _built_input_shape(model) if attribute == "input_shape" else None
+        if shape is None:
+            return None
     if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(shape[1:]) if shape is not None else None
@@ -202,10 +258,34 @@ def read_model(exercise: str, name: str, model: Any) -> ModelInfo:
             info.learning_rate = float(np.asarray(optimizer.learning_rate))
         except (TypeError, ValueError, AttributeError):  # a schedule: no single rate
             info.learning_rate = math.nan
+        import keras
+
+        rate = getattr(optimizer, "_learning_rate", None)
+        if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule) or callable(rate) and \
+                not hasattr(rate, "numpy"):
+            info.schedule = type(rate).__name__
         info.momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0)
         info.nesterov = bool(getattr(optimizer, "nesterov", False))
         info.metrics = _metric_names(model)
     return info
+
+
+def build_subclassed(model: Any, input_shape: tuple) -> Any:
+    """Call a subclassed model that has not seen any input yet on one blank input of
+    ``input_shape`` (without the batch axis), as ``fit`` would, so that its input shape and
+    layers can be read; models of the other APIs, and built ones, are left as they are.
+
+    Example (needs Keras, so not run as a doctest):
+
+        build_subclassed(MyModel(), (28, 28, 1))     # then read_model(...).input_shape == (28, 28, 1)
+    """
+    if type(model).__name__ in ("Sequential", "Functional") or _built_input_shape(model) is not None:
+        return model
+    try:
+        model(np.zeros((1, *input_shape), dtype="float32"))
+    except Exception:  # the model's own error shows when the check reads or uses it
+        pass
+    return model
 
 
 def require_built(exercise: str, name: str, info: ModelInfo, input_shape: tuple) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course.checks._core import (
-    check_shape, close, fail, is_number, passed, require_attempt, summary_for, to_array,
+    check_shape, close, fail, is_number, number, passed, require_attempt, summary_for, to_array,
 )
 from mnist_course.data import course_data
 
@@ -134,12 +134,29 @@ def exercise_1_2(class_counts: Any) -> None:
          "Count how often each digit 0..9 appears in y_train.")
 
 
+#: How far (in pixel units) a statistic may be from the right one: float32 sums, ``ddof=1`` and
+#: rounding to two decimals stay inside it, while statistics of other pixels (the test images
+#: pooled in, differing by 0.03 or more even on the fast-mode sample) fall outside.
+_STAT_ATOL = 0.006
+
+
+def _statistics(images: np.ndarray) -> dict[str, float]:
+    return {"pixel_min": float(images.min()), "pixel_max": float(images.max()),
+            "pixel_mean": float(images.mean()), "pixel_std": float(images.std())}
+
+
+def _matches(values: dict[str, float], expected: dict[str, float], names: tuple[str, ...]) -> bool:
+    return all(close(values[name], expected[name], rtol=0, atol=_STAT_ATOL) for name in names)
+
+
 def exercise_1_3(pixel_min: Any, pixel_max: Any, pixel_mean: Any, pixel_std: Any) -> None:
     """Exercise 1.3: min, max, mean and standard deviation of all training pixels, in 0..255.
 
-    Accepts Python or NumPy numbers, float32 or float64, ``ddof`` 0 or 1; rejects values
-    scaled to [0, 1], the variance for the std, per-image or per-pixel arrays, and the
-    test set's statistics.
+    Accepts Python or NumPy numbers, one-element arrays or tensors, float32 or float64,
+    ``ddof`` 0 or 1; rejects values scaled to [0, 1], the variance for the std, per-image or
+    per-pixel arrays, a mean rounded down to a whole number (a reduction in uint8), and the
+    statistics of the test images or of the training and test images pooled. The tolerance is
+    tight enough that these differ from the right answer on the fast-mode sample too.
     """
     __tracebackhide__ = True
     require_attempt("1.3", pixel_min=pixel_min, pixel_max=pixel_max,
@@ -152,31 +169,44 @@ def exercise_1_3(pixel_min: Any, pixel_max: Any, pixel_mean: Any, pixel_std: Any
             fail("1.3", f"{name} is not a single number.",
                  "Reduce over every pixel of every image: leave out axis= (it gives one value "
                  "per image or per pixel position).")
-    values = {name: float(np.asarray(value)) for name, value in answers.items()}
-    expected = {"pixel_min": float(x_train.min()), "pixel_max": float(x_train.max()),
-                "pixel_mean": float(x_train.mean()), "pixel_std": float(x_train.std())}
-    if all(close(values[name], expected[name]) for name in expected):
+    values = {name: number(value) for name, value in answers.items()}
+    expected = _statistics(x_train)
+    moments = ("pixel_mean", "pixel_std")
+    if _matches(values, expected, tuple(expected)):
         passed("1.3", "min, max, mean and std of the training pixels.")
         return
-    if close(values["pixel_max"], 1.0) or all(
-        close(values[name] * 255, expected[name]) for name in ("pixel_mean", "pixel_std")
-    ):
+    if close(values["pixel_max"], 1.0) or all(close(values[k] * 255, expected[k], rtol=1e-3) for k in moments):
         fail("1.3", "these statistics are on a 0..1 scale.",
              "Compute them on the raw uint8 pixels (0..255); do not divide by 255 here.")
-    test_stats = {"pixel_mean": float(x_test.mean()), "pixel_std": float(x_test.std())}
-    if all(close(values[name], test_stats[name]) for name in test_stats):
+    pooled = _statistics(np.concatenate([x_train.reshape(-1), x_test.reshape(-1)]))
+    if _matches(values, pooled, moments):
+        fail("1.3", "the mean and std include the test images.",
+             "Statistics come from the training images alone, x_train: the test set waits.")
+    if _matches(values, _statistics(x_test), moments):
         fail("1.3", "the mean and std match the test images.",
              "Statistics come from the training set, x_train.")
-    for name in ("pixel_min", "pixel_max", "pixel_mean"):
-        if not close(values[name], expected[name]):
-            fail("1.3", f"{name} is not right.",
-                 f"Compute it over all the pixels of x_train at once.")
-    if close(values["pixel_std"], expected["pixel_std"] ** 2):
-        fail("1.3", "pixel_std is the variance, the square of the standard deviation.",
-             "The standard deviation is the square root of the variance.")
-    fail("1.3", "pixel_std is not right.",
-         "Take the standard deviation over all the pixels of the training images at once; if you "
-         "wrote it out by hand, convert to float before subtracting and squaring.")
+    for name in ("pixel_min", "pixel_max"):
+        if not close(values[name], expected[name], rtol=0, atol=1e-9):
+            fail("1.3", f"{name} is not right.", "Compute it over all the pixels of x_train at once.")
+    for name in moments:
+        right = expected[name]
+        if close(values[name], right, rtol=0, atol=_STAT_ATOL):
+            continue
+        if float(values[name]).is_integer() and abs(values[name] - right) < 1:
+            fail("1.3", f"{name} is a whole number: the fractions were lost.",
+                 "A mean or std taken in the images' own uint8 type is rounded down: convert to "
+                 "float first (NumPy's mean and std do this for you).")
+        if name == "pixel_std" and close(values[name], right ** 2, rtol=1e-4):
+            fail("1.3", "pixel_std is the variance, the square of the standard deviation.",
+                 "The standard deviation is the square root of the variance.")
+        if name == "pixel_mean":
+            fail("1.3", "pixel_mean is not right.",
+                 "Average all the pixels of all the training images at once (every image, every position).")
+        fail("1.3", "pixel_std is not right.",
+             "Take the standard deviation over all the pixels of the training images at once; if you "
+             "wrote it out by hand, convert to float before subtracting and squaring.")
+    fail("1.3", "the statistics do not match the training pixels.",
+         "Compute each one over all the pixels of x_train at once.")
 
 
 def exercise_1_4(mean_images: Any) -> None:

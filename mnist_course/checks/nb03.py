@@ -23,9 +23,10 @@ import numpy as np
 
 from mnist_course import mode
 from mnist_course.checks._core import (
-    call_student, check_shape, close, fail, is_number, passed, require_attempt,
+    as_fractions, call_student, check_shape, close, fail, is_number, number, passed, require_attempt,
     summary_for, to_array,
 )
+from mnist_course.checks._answers import check_single_fit, count_mistake, extra_layers
 from mnist_course.checks._keras import as_accuracy
 from mnist_course.checks._model import (
     ModelInfo, accuracy_bar, accuracy_key, call_builder, accuracy_tolerance, dense_stack, model_accuracy,
@@ -88,6 +89,11 @@ def _check_mlp(exercise: str, name: str, model: Any) -> ModelInfo:
     stack = dense_stack(info)
     units = [layer_units for layer_units, _ in stack]
     activations = [activation for _, activation in stack]
+    extra = extra_layers(info.layers)
+    if extra:
+        fail(exercise, f"{name} has a {extra[0]} layer.",
+             "The prompt lists the layers: three Dense layers with their activations, nothing "
+             "else. Remove it (regularisation comes in notebook 04).")
     if units != list(LAYER_SIZES[1:]):
         fail(exercise, f"the Dense layers of {name} have {', '.join(map(str, units)) or 'no'} units.",
              "The network is 784-784-32-10: two hidden Dense layers of 784 and 32 units, then "
@@ -96,10 +102,14 @@ def _check_mlp(exercise: str, name: str, model: Any) -> ModelInfo:
         if activation == "softmax":
             fail(exercise, f"hidden layer {position} of {name} uses softmax.",
                  "Softmax belongs to the output layer only; hidden layers use ReLU.")
-        if activation != "relu":
-            fail(exercise, f"hidden layer {position} of {name} uses the activation '{activation}'.",
+        if activation == "linear":
+            fail(exercise, f"hidden layer {position} of {name} has no activation.",
                  "Use ReLU in the hidden layers (activation=\"relu\"); without a non-linearity, "
                  "stacked layers are no better than one.")
+        if activation != "relu":
+            fail(exercise, f"hidden layer {position} of {name} uses the activation '{activation}'.",
+                 "The prompt asks for ReLU in both hidden layers (activation=\"relu\"): it learns "
+                 "faster than saturating functions such as tanh or sigmoid.")
     if activations[-1] != "softmax":
         fail(exercise, f"the output layer of {name} uses the activation '{activations[-1]}'.",
              "The ten outputs must be probabilities: softmax on the last layer.")
@@ -186,6 +196,14 @@ def _check_trained(exercise: str, name: str, model: Any, logs: Mapping[str, list
     """Fail unless the model learned and reaches this mode's bar; return its test accuracy."""
     __tracebackhide__ = True
     losses = logs["loss"]
+    info = read_model(exercise, name, model)
+    stuck = (not all(math.isfinite(value) for value in losses) or (len(losses) > 1 and losses[-1] >= losses[0])
+             or (not mode.is_fast_mode() and losses[-1] >= math.log(NUM_CLASSES)))
+    if stuck and info.compiled and not _is_classic_optimizer(info):
+        # The training cell of 3.6 is fixed and feeds the scaled images: what changed is the optimizer.
+        fail(exercise, f"the training of {name} diverged or did not learn with {_optimizer_words(info)}.",
+             "Its steps are too large for this network: lower the learning rate (with momentum, "
+             "the step grows up to ten times the rate), rebuild and train again.")
     if not all(math.isfinite(value) for value in losses):
         fail(exercise, f"the training loss of {name} became NaN or infinite.",
              "Train on the scaled images x_train_flat, not the raw pixels.")
@@ -214,8 +232,18 @@ def _check_test_accuracy(exercise: str, name: str, value: Any, model: Any, measu
     __tracebackhide__ = True
     _, (x_test, y_test) = _reference()
     tolerance = accuracy_tolerance(len(y_test))
-    if is_number(value) and 1 < float(np.asarray(value)) <= 100:
-        if abs(float(np.asarray(value)) / 100 - measured) <= tolerance:
+    if is_number(value):
+        (x_train, _), _ = _reference()
+        what = count_mistake(number(value), round(measured * len(y_test)), len(y_test),
+                             {"the training images": len(x_train), "images in the full test set": 10_000,
+                              "images in the full training set": 60_000,
+                              "training images left after the validation split": _training_count(len(x_train))})
+        if what:
+            fail(exercise, f"{name} is {what}.",
+                 "An accuracy is the share of the test images classified right: the count of right "
+                 "answers divided by the number of test images, between 0 and 1.")
+    if is_number(value) and 1 < number(value) <= 100:
+        if abs(number(value) / 100 - measured) <= tolerance:
             fail(exercise, f"{name} is a percentage.", "Give it as a fraction between 0 and 1.")
         fail(exercise, f"{name} is not an accuracy between 0 and 1.",
              "evaluate returns [loss, accuracy]: keep the second number, not the loss.")
@@ -264,7 +292,7 @@ def exercise_3_1(params_hidden_1: Any, params_hidden_2: Any, params_output: Any,
     for name, value in answers.items():
         if not is_number(value):
             fail("3.1", f"{name} is not a single number.", "Each answer is one whole number.")
-    values = {name: float(np.asarray(value)) for name, value in answers.items()}
+    values = {name: number(value) for name, value in answers.items()}
     sizes = list(zip(LAYER_SIZES[:-1], LAYER_SIZES[1:]))
     names = ["params_hidden_1", "params_hidden_2", "params_output"]
     for name, (inputs, units) in zip(names, sizes):
@@ -311,7 +339,7 @@ def exercise_3_2(build_classic_mlp: Any, total_params: Any) -> None:
              "The classic recipe is plain keras.optimizers.SGD(learning_rate=0.01), no momentum: "
              "you will see what it does before improving it.")
     require_attempt("3.2", total_params=total_params)
-    if not is_number(total_params) or float(np.asarray(total_params)) != model.count_params():
+    if not is_number(total_params) or number(total_params) != model.count_params():
         fail("3.2", "total_params (Exercise 3.1) differs from model.count_params().",
              "Go back to Exercise 3.1: count weights and biases of each layer again.")
     passed("3.2", f"784-784-32-10 with ReLU and softmax, {model.count_params():,} parameters, as you counted.")
@@ -337,6 +365,8 @@ def exercise_3_3(classic_model: Any, classic_history: Any, classic_test_accuracy
         fail("3.3", "classic_model is not compiled with the classic recipe's optimizer.",
              "Build it with build_classic_mlp() from Exercise 3.2.")
     logs = _check_recipe_run("3.3", "classic_history", classic_history, classic_model)
+    check_single_fit("3.3", "classic_model", classic_model, len(logs["loss"]), _history_steps(classic_history),
+                     "Build a fresh model with build_classic_mlp() in the same cell, then call fit once.")
     actual = _check_trained("3.3", "classic_model", classic_model, logs, CLASSIC_BAR,
                             "Build a fresh model with build_classic_mlp() and train it with the recipe's settings.")
     _check_test_accuracy("3.3", "classic_test_accuracy", classic_test_accuracy, classic_model, actual, logs)
@@ -382,8 +412,9 @@ def exercise_3_4(plot_accuracy: Any, history: Any) -> None:
              "Define it with def plot_accuracy(history, title): ... and draw inside it.")
     logs = _history_logs("3.4", "history", history)
     before = set(plt.get_fignums())
+    title = "Checking plot_accuracy"
     try:
-        result = call_student("3.4", "plot_accuracy", plot_accuracy, history, "Checking plot_accuracy",
+        result = call_student("3.4", "plot_accuracy", plot_accuracy, history, title,
                               hint="It takes the History object that fit returned, and a title: "
                                    "read the curves from history.history.")
         new_figures = [plt.figure(number) for number in plt.get_fignums() if number not in before]
@@ -399,7 +430,8 @@ def exercise_3_4(plot_accuracy: Any, history: Any) -> None:
                     ydata = np.asarray(line.get_ydata(), dtype=float)
                 except (TypeError, ValueError):
                     continue
-                if ydata.shape == (len(values),) and close(ydata, values, rtol=1e-5, atol=1e-7):
+                if ydata.shape == (len(values),) and close(as_fractions(ydata), as_fractions(values),
+                                                           rtol=1e-5, atol=1e-7):
                     return line, ax
             return None
 
@@ -416,15 +448,28 @@ def exercise_3_4(plot_accuracy: Any, history: Any) -> None:
             fail("3.4", "no line shows the validation accuracy.",
                  "Also plot history.history[\"val_accuracy\"], on the same axes.")
         _, ax = training
+        if validation[1] is not ax:
+            fail("3.4", "the training and validation accuracy are drawn on separate axes.",
+                 "Draw both lines on one axes, so they can be compared epoch by epoch.")
         figure = ax.get_figure()
         if not ax.get_xlabel() or not ax.get_ylabel():
             fail("3.4", "the plot lacks an axis label.",
-                 "Name both axes, e.g. ax.set_xlabel(\"Epoch\") and ax.set_ylabel(\"Accuracy\").")
-        if not ax.get_title() and not (figure._suptitle and figure._suptitle.get_text()):
-            fail("3.4", "the plot has no title.", "Use the title argument: ax.set_title(title).")
-        if ax.get_legend() is None and not figure.legends:
+                 "Name both axes with ax.set_xlabel and ax.set_ylabel.")
+        suptitle = figure._suptitle.get_text() if figure._suptitle else ""
+        titles = [ax.get_title(loc) for loc in ("center", "left", "right")] + [suptitle]
+        if not any(titles):
+            fail("3.4", "the plot has no title.", "Set the axes' title to the title the function is given.")
+        if not any(title in text for text in titles):
+            fail("3.4", "the plot's title is not the title the function is given.",
+                 "Use the argument title itself (a variable), not a text of your own in quotes.")
+        legends = [legend for legend in (ax.get_legend(), *figure.legends) if legend is not None]
+        if not legends:
             fail("3.4", "the plot has no legend, so the two lines cannot be told apart.",
                  "Give each line a label=... and call ax.legend().")
+        texts = {text.get_text().strip() for legend in legends for text in legend.get_texts()} - {""}
+        if len(texts) < 2:
+            fail("3.4", "the legend does not name both lines.",
+                 "Give each of the two lines its own label=... before calling ax.legend().")
     finally:
         for number in set(plt.get_fignums()) - before:
             plt.close(number)
@@ -447,8 +492,8 @@ def exercise_3_5(steps_per_epoch: Any, total_steps: Any) -> None:
     for name, value in (("steps_per_epoch", steps_per_epoch), ("total_steps", total_steps)):
         if not is_number(value):
             fail("3.5", f"{name} is not a single number.", "Each answer is one whole number.")
-    steps = float(np.asarray(steps_per_epoch))
-    total = float(np.asarray(total_steps))
+    steps = number(steps_per_epoch)
+    total = number(total_steps)
     count = len(x_train)
     expected = _classic_steps()
     if steps != expected:
@@ -475,29 +520,33 @@ def exercise_3_5(steps_per_epoch: Any, total_steps: Any) -> None:
 def exercise_3_6(build_mlp: Any, model: Any, history: Any, test_accuracy: Any) -> None:
     """Exercise 3.6: ``build_mlp()``, the same network trained better, and its test accuracy.
 
-    ``build_mlp()`` must return a new 784-784-32-10 ReLU model compiled like the classic one
-    but with an optimizer that learns faster than plain SGD at 0.01 (a larger rate, momentum,
-    Adam, ...). The trained ``model`` must come from the recipe's run (batch 500, validation
-    split 0.1, 20 epochs) and reach 98 % on the full data (75 % in fast mode);
+    ``build_mlp()`` must return a new 784-784-32-10 ReLU model (no other layers) compiled like
+    the classic one but with an optimizer that learns faster than plain SGD at 0.01 (a larger
+    rate, momentum, Adam, ...). It is judged first, so a builder whose model the training cell
+    cannot train (not compiled, a sparse loss, no accuracy) fails here with a hint, not as "not
+    attempted". The trained ``model`` must come from one run of the recipe (batch 500,
+    validation split 0.1, 20 epochs) and reach 98 % on the full data (75 % in fast mode);
     ``test_accuracy`` is checked as in Exercise 3.3.
     """
     __tracebackhide__ = True
     require_attempt("3.6", build_mlp=build_mlp)
     fresh = call_builder("3.6", "build_mlp", build_mlp)
-    require_attempt("3.6", model=model, history=history, test_accuracy=test_accuracy)
-    if fresh is model:
-        fail("3.6", "build_mlp() returns the trained model.", "Build and return a new model at each call.")
     info = _check_mlp("3.6", "build_mlp()", fresh)
     _require_compiled("3.6", "build_mlp()", info)
     if info.optimizer == "sgd" and info.learning_rate <= CLASSIC_LEARNING_RATE * 1.0001 and not info.momentum:
         fail("3.6", f"build_mlp() still uses plain SGD at learning rate {info.learning_rate:g}.",
              "Change how it learns: a larger learning rate, momentum (SGD's momentum=...), or "
              "another optimizer such as keras.optimizers.Adam.")
+    require_attempt("3.6", model=model, history=history, test_accuracy=test_accuracy)
+    if fresh is model:
+        fail("3.6", "build_mlp() returns the trained model.", "Build and return a new model at each call.")
     trained = _check_mlp("3.6", "model", model)
     if trained.compiled and _is_classic_optimizer(trained):
         fail("3.6", "model is compiled with the classic recipe's plain SGD at 0.01.",
-             "Train the network that build_mlp() returns: model = build_mlp().")
+             "Run the training cell after the cell of build_mlp(), so that model comes from it.")
     logs = _check_recipe_run("3.6", "history", history, model)
+    check_single_fit("3.6", "model", model, len(logs["loss"]), _history_steps(history),
+                     "Run the training cell once after defining build_mlp(): it builds a fresh model.")
     actual = _check_trained(
         "3.6", "model", model, logs, FIXED_BAR,
         "Rebuild with build_mlp() and train again; if it still falls short, try momentum "
@@ -573,14 +622,14 @@ def exercise_3_7(test_predictions: Any, grid_titles: Any, picks: Any, model: Any
         match = _TITLE.match(str(title))
         if not match:
             fail("3.7", f"the title {str(title)!r} is not of the form \"predicted / true\".",
-                 "Write the predicted digit, a slash, then the true label, e.g. f\"{p} / {t}\".")
+                 "Write the predicted digit, a slash, then the true label, as in the prompt's example.")
         pairs.append((int(match.group(1)), int(match.group(2))))
     wanted = [(int(predictions[index]), int(y_test[index])) for index in picks]
     if pairs != wanted:
         if pairs == [(true, predicted) for predicted, true in wanted]:
             fail("3.7", "the titles read \"true / predicted\".", "Put the model's answer first.")
         fail("3.7", "the titles do not match the images in picks.",
-             "For each index in picks, use test_predictions[index] and y_test[index].")
+             "Make one title per index in picks, in that order, from that image's prediction and its label.")
     passed("3.7", "the model's digit for every test image, and a title for each picked one.")
 
 
@@ -630,7 +679,7 @@ def exercise_3_8(misclassified: Any, model: Any) -> None:
              "Select where the prediction differs from the label (!=).")
     if len(found) == len(wrong):
         fail("3.8", "misclassified has the right count but other indices.",
-             "Use the positions in the test set where test_predictions != y_test.")
+             "Keep the positions in the test set where the model's digit and the label differ.")
     fail("3.8", "misclassified is not the set of test images the model gets wrong.",
          "Compare test_predictions with y_test (both digits, not one-hot) and keep the positions "
          "where they differ.")

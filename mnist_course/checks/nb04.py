@@ -3,9 +3,10 @@
 Each compares the student's answer with what the notebook's own data give (the fast-mode
 sample when fast mode is on), so the same check works in both modes. Checks of trained
 models read the model from the ``History`` that ``fit`` returned (``history.model``) through
-:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add`` and
-functional models, and losses, optimizers and metrics given as strings or objects, are all
-read alike; they measure the test accuracy themselves, and in full mode hold it to the
+:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add``,
+functional and subclassed models, activations inside layers or as layers of their own, and
+losses, optimizers and metrics given as strings or objects, are all read alike; a learning-rate
+schedule is named as one, and a model trained by an earlier ``fit`` is caught; they measure the test accuracy themselves, and in full mode hold it to the
 notebook's bar, in fast mode to a lower floor that a model which learned anything clears.
 
 Example:
@@ -22,11 +23,13 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import fail, is_number, passed, require_attempt, summary_for, to_array
-from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss,
-                                        check_reported_accuracy, check_steps, history_parts,
-                                        softmax_body, trained_model)
-from mnist_course.checks._model import ModelInfo, accuracy_key, activation_name, model_accuracy
+from mnist_course.checks._core import (as_fractions, fail, is_number, number, passed, require_attempt,
+                                       scalar, summary_for, to_array)
+from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss, check_rate,
+                                        check_reported_accuracy, check_single_fit, check_steps,
+                                        history_parts, softmax_body, trained_model)
+from mnist_course.checks._model import (ModelInfo, accuracy_key, build_subclassed, call_builder, model_accuracy,
+                                        read_model)
 from mnist_course.data import course_data
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
@@ -45,6 +48,8 @@ SWEEP_FULL_FLOOR = 0.90
 HIDDEN_UNITS = (128, 128, 128)
 #: The share of the training images that ``validation_split`` holds out in 4.4 to 4.6.
 VALIDATION_SPLIT = 0.3
+#: The learning rates exercise 4.6 asks to sweep (its prompt lists them).
+SWEEP_RATES = (0.0001, 0.001, 0.01, 0.1, 1.0)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -64,8 +69,8 @@ def _flat(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float64)
 
 
-def _hidden(body: list) -> list[tuple[int, str]]:
-    return [(layer.units, activation_name(layer)) for layer in body if type(layer).__name__ == "Dense"]
+def _hidden(info: ModelInfo, body: list) -> list[tuple[int, str]]:
+    return [(layer.units, info.activation(layer)) for layer in body if type(layer).__name__ == "Dense"]
 
 
 def _check_mlp(exercise: str, info: ModelInfo, *, extras_allowed: bool) -> list:
@@ -75,10 +80,10 @@ def _check_mlp(exercise: str, info: ModelInfo, *, extras_allowed: bool) -> list:
     __tracebackhide__ = True
     if info.input_shape is None:
         fail(exercise, "the model does not know its input size.",
-             "Start the network with keras.Input(shape=(784,)) and feed it flat images.")
+             "Start the network with keras.Input shaped like one flat image (784 values), and feed it flat images.")
     if tuple(info.input_shape) != (784,):
         fail(exercise, f"the model's input shape is {tuple(info.input_shape)}, not (784,).",
-             "Start the network with keras.Input(shape=(784,)) and feed it flat images.")
+             "Start the network with keras.Input shaped like one flat image (784 values), and feed it flat images.")
     body = softmax_body(info)
     if body is None:
         fail(exercise, "the last layer is not a Dense layer of 10 units with softmax.",
@@ -90,7 +95,7 @@ def _check_mlp(exercise: str, info: ModelInfo, *, extras_allowed: bool) -> list:
         fail(exercise, f"the model has extra layers: {', '.join(others)}.",
              "Keep the plain network here: three Dense(128, activation='relu') layers, then "
              "Dense(10, activation='softmax'); improvements come in the 'Beat this' exercise.")
-    hidden = _hidden(body)
+    hidden = _hidden(info, body)
     if hidden != [(units, "relu") for units in HIDDEN_UNITS]:
         described = ", ".join(f"Dense({units}, {name})" for units, name in hidden) or "none"
         fail(exercise, f"the hidden layers are: {described}.",
@@ -115,11 +120,13 @@ def _validation_split_steps(count: int, batch_size: int = 32) -> int:
 
 
 def _is_plain_sgd(info: ModelInfo) -> bool:
-    return info.optimizer == "sgd" and info.momentum == 0 and not info.nesterov
+    """SGD without momentum (``nesterov=True`` changes nothing while the momentum is 0)."""
+    return info.optimizer == "sgd" and info.momentum == 0
 
 
 def _is_baseline_optimizer(info: ModelInfo) -> bool:
-    return (info.optimizer == "sgd" and math.isclose(info.learning_rate, 0.01, rel_tol=1e-4)
+    return (info.optimizer == "sgd" and not info.schedule
+            and math.isclose(info.learning_rate, 0.01, rel_tol=1e-4)
             and math.isclose(info.momentum, 0.9, rel_tol=1e-4) and info.nesterov)
 
 
@@ -149,14 +156,10 @@ def exercise_4_1(history: Any, chance_loss: Any, diverged: Any) -> None:
     __tracebackhide__ = True
     require_attempt("4.1", chance_loss=chance_loss, diverged=diverged)
     _, logs, _ = history_parts("4.1", history, "history_raw")
-    if hasattr(chance_loss, "numpy") and callable(chance_loss.numpy):
-        chance_loss = chance_loss.numpy()
-    if isinstance(chance_loss, (list, tuple, np.ndarray)) and np.size(chance_loss) == 1:
-        chance_loss = np.ravel(chance_loss)[0]
     if not is_number(chance_loss):
         fail("4.1", "chance_loss is not a single number.",
              "The loss of one prediction that gives each of the 10 digits the same probability.")
-    value = float(np.asarray(chance_loss))
+    value = number(chance_loss)
     expected = math.log(10)
     if math.isclose(value, expected, rel_tol=1e-4):
         pass
@@ -213,9 +216,11 @@ def exercise_4_2(history_small_lr: Any) -> None:
         fail("4.2", f"the optimizer is {info.optimizer}, not SGD.",
              "Keep plain SGD and change only its learning rate: build_mlp(learning_rate=...).")
     rate = info.learning_rate
-    if math.isnan(rate):
-        fail("4.2", "the learning rate is a schedule, not one number.",
-             "Give SGD one learning rate, smaller than 0.01.")
+    if info.schedule or math.isnan(rate):
+        fail("4.2", f"the learning rate is a schedule ({info.schedule or 'not one number'}), "
+                    f"so more than the rate changes.",
+             "Change one thing at a time: give SGD one fixed learning rate, a number smaller "
+             "than the one that diverged.")
     if rate >= 0.01 * (1 - 1e-6):
         fail("4.2", f"the learning rate is {rate:g}, not smaller than 0.01.",
              "The point is to try a smaller rate than the one that diverged.")
@@ -225,7 +230,8 @@ def exercise_4_2(history_small_lr: Any) -> None:
     check_finite("4.2", "this run", logs, "The run still diverges: try a rate ten times smaller.")
     (x_train, _), (x_test, y_test) = _reference()
     check_epochs("4.2", "the run", logs, mode.epochs(5),
-                 "Train for num_epochs = 5 through mode.epochs(num_epochs), like the run above.")
+                 "Train for num_epochs = 5 passed through mode.epochs, like the run above.")
+    check_single_fit("4.2", "history_small_lr", model, logs, params)
     check_steps("4.2", "the run", params, math.ceil(len(x_train) / 32),
                 "Keep batch_size = 32 and all the raw training images, like the run above, so "
                 "that only the learning rate differs.")
@@ -462,42 +468,62 @@ def _check_validation_run(exercise: str, name: str, logs: dict, params: dict, ep
         fail(exercise, f"{name} has no validation results.",
              "Pass validation_split=0.3 to fit (and an accuracy metric to compile).")
     check_epochs(exercise, name, logs, mode.epochs(epochs),
-                 f"Train for num_epochs = {epochs} through mode.epochs(num_epochs).")
+                 f"Train for num_epochs = {epochs} passed through mode.epochs.")
     (x_train, _), _ = _reference()
     check_steps(exercise, name, params, _validation_split_steps(len(x_train)),
                 "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
                 "training set.")
 
 
-def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline: Any) -> None:
-    """Exercise 4.4: ``build_normalised_mlp()`` gave the notebook's network compiled with
-    SGD(learning_rate=0.01, momentum=0.9, nesterov=True), categorical cross-entropy and
-    accuracy, trained 5 epochs, batch 32, ``validation_split=0.3``; its test accuracy is at
-    least 95 % in full mode (the notebook's run reaches about 97 %; see :data:`BASELINE_BAR`).
-
-    Reads the model from the History (Sequential or functional, metrics as strings or
-    objects), measures its accuracy on ``x_test_std`` itself and compares it with
-    ``test_accuracy_baseline``. Rejects a missing momentum or Nesterov flag, another rate or
-    optimizer, another loss, extra or other layers, a missing validation split, and a
-    training or validation accuracy reported as the test accuracy.
-    """
+def _check_baseline_model(info: ModelInfo) -> None:
+    """The network and compile settings of exercise 4.4's ``build_normalised_mlp``."""
     __tracebackhide__ = True
-    require_attempt("4.4", history_baseline=history_baseline, x_test_std=x_test_std,
-                    test_accuracy_baseline=test_accuracy_baseline)
-    info, model, logs, params = trained_model("4.4", history_baseline, "history_baseline")
     _check_mlp("4.4", info, extras_allowed=False)
     check_loss("4.4", info)
     if info.optimizer != "sgd":
         fail("4.4", f"the optimizer is {info.optimizer}.",
              "This baseline uses keras.optimizers.SGD with momentum; other optimizers come next.")
-    if not math.isclose(info.learning_rate, 0.01, rel_tol=1e-4):
-        fail("4.4", "the learning rate is not 0.01.", "Use learning_rate=0.01.")
+    check_rate("4.4", info, "the baseline's SGD", 0.01,
+               "Give SGD the learning rate the exercise states, as a number.")
+    if info.nesterov and info.momentum == 0:
+        fail("4.4", "nesterov=True is set, but SGD has no momentum (momentum defaults to 0), "
+                    "so Nesterov has nothing to look ahead with.",
+             "Pass the momentum the exercise gives as well as nesterov=True.")
     if not math.isclose(info.momentum, 0.9, rel_tol=1e-4):
-        fail("4.4", "the momentum is not 0.9.", "Pass momentum=0.9 to SGD.")
+        fail("4.4", f"the momentum is {info.momentum:g}, not the one the exercise gives.",
+             "Pass momentum= to SGD with the value the exercise states.")
     if not info.nesterov:
         fail("4.4", "Nesterov momentum is off.", "Pass nesterov=True to SGD.")
+
+
+def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline: Any,
+                 build_normalised_mlp: Any = None) -> None:
+    """Exercise 4.4: ``build_normalised_mlp()`` gives the notebook's network compiled with
+    SGD(learning_rate=0.01, momentum=0.9, nesterov=True), categorical cross-entropy and
+    accuracy, trained 5 epochs, batch 32, ``validation_split=0.3``; its test accuracy is at
+    least 95 % in full mode (the notebook's run reaches about 97 %; see :data:`BASELINE_BAR`).
+
+    The builder is judged first, by calling it (when it is passed): a builder that returns an
+    unusable model fails here with a hint even when the training cell crashed on it. Then the
+    model is read from the History (Sequential, functional or subclassed, activations inside
+    layers or as layers of their own, metrics as strings or objects); the check measures its
+    accuracy on ``x_test_std`` itself and compares it with ``test_accuracy_baseline``. Rejects a
+    missing momentum or Nesterov flag, another rate (a schedule included) or optimizer, another
+    loss, extra or other layers, a missing validation split, a model trained twice, and a
+    training or validation accuracy reported as the test accuracy.
+    """
+    __tracebackhide__ = True
+    if build_normalised_mlp is not None or history_baseline is None:
+        require_attempt("4.4", build_normalised_mlp=build_normalised_mlp)
+        built = build_subclassed(call_builder("4.4", "build_normalised_mlp", build_normalised_mlp), (784,))
+        _check_baseline_model(read_model("4.4", "what build_normalised_mlp() returns", built))
+    require_attempt("4.4", history_baseline=history_baseline, x_test_std=x_test_std,
+                    test_accuracy_baseline=test_accuracy_baseline)
+    info, model, logs, params = trained_model("4.4", history_baseline, "history_baseline")
+    _check_baseline_model(info)
     check_finite("4.4", "the baseline", logs, "Train on the standardised arrays from exercise 4.3.")
     _check_validation_run("4.4", "the run", logs, params, epochs=5)
+    check_single_fit("4.4", "history_baseline", model, logs, params)
     _, (_, y_test) = _reference()
     reported = as_accuracy("4.4", "test_accuracy_baseline", test_accuracy_baseline)
     inputs = _test_inputs("4.4", x_test_std, len(y_test))
@@ -529,7 +555,7 @@ def _describe_changes(info: ModelInfo, body: list) -> list[str]:
     if any(getattr(layer, attribute, None) is not None for layer in dense
            for attribute in ("kernel_regularizer", "bias_regularizer", "activity_regularizer")):
         changes.append("weight regularisation")
-    if _hidden(body) != [(units, "relu") for units in HIDDEN_UNITS]:
+    if _hidden(info, body) != [(units, "relu") for units in HIDDEN_UNITS]:
         changes.append("different hidden layers")
     return changes
 
@@ -549,7 +575,7 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
     require_attempt("4.5", history_better=history_better, x_test_std=x_test_std,
                     test_accuracy_better=test_accuracy_better,
                     test_accuracy_baseline=test_accuracy_baseline)
-    info, model, logs, _ = trained_model("4.5", history_better, "history_better")
+    info, model, logs, params = trained_model("4.5", history_better, "history_better")
     body = _check_mlp("4.5", info, extras_allowed=True)
     check_loss("4.5", info)
     changes = _describe_changes(info, body)
@@ -562,7 +588,11 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
     if accuracy_key(logs, validation=True) is None:
         fail("4.5", "the run has no validation results.",
              "Keep validation_split=0.3 like the baseline, so both learn from the same images.")
-    _, (_, y_test) = _reference()
+    (x_train, _), (_, y_test) = _reference()
+    check_steps("4.5", "the run", params, _validation_split_steps(len(x_train)),
+                "Train like the baseline: batch_size = 32 and validation_split = 0.3 on the whole "
+                "standardised training set, so that only your change differs.")
+    check_single_fit("4.5", "history_better", model, logs, params)
     baseline = as_accuracy("4.5", "test_accuracy_baseline", test_accuracy_baseline)
     reported = as_accuracy("4.5", "test_accuracy_better", test_accuracy_better)
     inputs = _test_inputs("4.5", x_test_std, len(y_test))
@@ -635,15 +665,23 @@ def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[
         fail("4.6", f"sweep_histories holds {len(sweep_histories)} runs for {len(learning_rates)} "
                     f"learning rates.",
              "Train one model per learning rate and append each History, in the same order.")
+    models = [getattr(history, "model", None) for history in sweep_histories]
+    for index, model in enumerate(models):
+        if model is not None and any(model is other for other in models[:index]):
+            fail("4.6", f"the run in sweep_histories[{index}] trained the same model as an earlier run.",
+                 "Build a new model for every rate, inside the loop, before its fit.")
     (x_train, _), _ = _reference()
     runs = []
     for index, (rate, history) in enumerate(zip(learning_rates, sweep_histories)):
         name = f"sweep_histories[{index}]"
-        info, _, logs, params = trained_model("4.6", history, name)
+        info, model, logs, params = trained_model("4.6", history, name)
         _check_mlp("4.6", info, extras_allowed=False)
         if not _is_plain_sgd(info):
             fail("4.6", f"the run in {name} does not use plain SGD.",
-                 "Build every model of the sweep with build_mlp(learning_rate), plain SGD.")
+                 "Build every model of the sweep with build_mlp at that run's rate: plain SGD, nothing else.")
+        if info.schedule:
+            fail("4.6", f"the run in {name} uses a learning-rate schedule ({info.schedule}).",
+                 "A sweep compares fixed rates: give each run's SGD one number as its learning rate.")
         if not math.isclose(info.learning_rate, rate, rel_tol=1e-4):
             fail("4.6", f"the run in {name} was not trained at learning_rates[{index}].",
                  "Keep learning_rates, sweep_histories and sweep_accuracies in the same order: "
@@ -655,16 +693,18 @@ def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[
         count = len(logs["loss"])
         if count > mode.epochs(2) or (count < mode.epochs(2) and not diverged):
             fail("4.6", f"the run in {name} ran {count} epoch{'s' if count != 1 else ''}.",
-                 "Train every run for num_epochs = 2 through mode.epochs(num_epochs).")
+                 "Train every run for num_epochs = 2 passed through mode.epochs.")
         check_steps("4.6", f"the run in {name}", params, _validation_split_steps(len(x_train)),
                     "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
                     "training set, for every rate.")
+        check_single_fit("4.6", name, history.model, logs, params)
         runs.append((info, logs, params))
     return runs
 
 
-def _check_sweep_values(accuracies: np.ndarray, runs: list) -> None:
-    """Each accuracy must be its run's validation accuracy after the last epoch."""
+def _check_sweep_values(accuracies: np.ndarray, given: np.ndarray, runs: list) -> None:
+    """Each accuracy (as fractions) must be its run's validation accuracy after the last epoch;
+    ``given`` are the values as the student stored them, to name a loss stored instead."""
     __tracebackhide__ = True
     candidates = {
         "the training accuracy": lambda logs: logs.get(accuracy_key(logs) or "", [None])[-1],
@@ -686,7 +726,8 @@ def _check_sweep_values(accuracies: np.ndarray, runs: list) -> None:
     if not wrong:
         return
     for what, pick in candidates.items():
-        if all(matches(value, pick(logs)) for value, (_, logs, _) in zip(accuracies, runs)):
+        if all(matches(value, pick(logs)) for value, (_, logs, _) in zip(given, runs)) or all(
+                matches(value, pick(logs)) for value, (_, logs, _) in zip(accuracies, runs)):
             fail("4.6", f"sweep_accuracies holds {what} of each run, not the validation accuracy "
                         f"after the last epoch.",
                  "The rate is chosen on the images fit held out: store each run's last validation "
@@ -717,29 +758,31 @@ def exercise_4_6(learning_rates: Any, sweep_histories: Any, sweep_accuracies: An
     if isinstance(sweep_accuracies, dict):
         sweep_accuracies = list(sweep_accuracies.values())
     if isinstance(sweep_accuracies, (list, tuple)):
-        sweep_accuracies = [value.numpy() if hasattr(value, "numpy") else value for value in sweep_accuracies]
-    accuracies = to_array("4.6", "sweep_accuracies", sweep_accuracies).astype(float).ravel()
-    if len(rates) < 4:
-        fail("4.6", f"the sweep has {len(rates)} learning rates.",
-             "Try at least four rates, spread over several powers of ten.")
+        sweep_accuracies = [scalar(value) for value in sweep_accuracies]
+    given = to_array("4.6", "sweep_accuracies", sweep_accuracies).astype(float).ravel()
+    accuracies = as_fractions(given) if given.size else given   # percentages read as fractions
     if np.any(rates <= 0):
         fail("4.6", "some learning rates are zero or negative.", "Learning rates are positive numbers.")
-    if rates.max() / rates.min() < 100:
-        fail("4.6", "the rates span less than two powers of ten.",
-             "Spread them wider: for example multiply by 10 from one rate to the next.")
-    if len(accuracies) != len(rates):
-        fail("4.6", f"{len(accuracies)} accuracies for {len(rates)} learning rates.",
+    asked = np.array(SWEEP_RATES)
+    if len(rates) < len(asked):
+        fail("4.6", f"the sweep has {len(rates)} learning rates, fewer than the exercise lists.",
+             "Sweep every rate the exercise gives in learning_rates, one run each.")
+    if len(rates) != len(asked) or not np.allclose(np.sort(rates), asked, rtol=1e-6):
+        fail("4.6", "learning_rates are not the rates the exercise lists.",
+             "Copy the list of rates from the exercise into learning_rates, one run each.")
+    if len(given) != len(rates):
+        fail("4.6", f"{len(given)} accuracies for {len(rates)} learning rates.",
              "Append one accuracy per learning rate, in the same order.")
     if np.any(accuracies > 1):
         fail("4.6", "some values are above 1.",
-             "Store accuracies as fractions (0..1), not percentages or losses.")
+             "Store accuracies (fractions from 0 to 1, or percentages), not losses.")
     if np.any(accuracies < 0):
         fail("4.6", "some values are negative.", "Store accuracies, between 0 and 1.")
     runs = _sweep_runs(rates, sweep_histories)
     if np.any(np.isnan(accuracies)):
         fail("4.6", "some accuracies are NaN.",
              "A diverged run has a NaN loss, but its accuracy is still a number: store the accuracy.")
-    _check_sweep_values(accuracies, runs)
+    _check_sweep_values(accuracies, given, runs)
     floor = FAST_FLOOR["4.6"] if _fast() else SWEEP_FULL_FLOOR
     if accuracies.max() < floor:
         fail("4.6", "none of the runs learned.",

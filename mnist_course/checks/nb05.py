@@ -2,9 +2,9 @@
 
 Each compares the student's answer with what the notebook's own data give (the fast-mode
 sample when fast mode is on), so the same check works in both modes. Models are read through
-:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add`` and
-functional models, and losses, optimizers and metrics given as strings or objects, are all
-read alike. Checks of trained models read the model from the ``History`` that ``fit``
+:func:`~mnist_course.checks._model.read_model`, so Sequential, ``Sequential.add``,
+functional and subclassed models, activations inside layers or as layers of their own, and
+losses, optimizers and metrics given as strings or objects, are all read alike. Checks of trained models read the model from the ``History`` that ``fit``
 returned (``history.model``), check its input shape before feeding it any image, and measure
 its test accuracy themselves; in full mode they hold it to the notebook's bar, in fast mode
 to a lower floor.
@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import (CheckFailed, call_student, fail, is_number, passed,
+from mnist_course.checks._core import (CheckFailed, call_student, fail, is_number, number, passed,
                                        require_attempt, summary_for, to_array)
-from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss,
-                                        check_reported_accuracy, check_steps, softmax_body,
-                                        trained_model)
-from mnist_course.checks._model import ModelInfo, activation_name, read_model
+from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss, check_rate,
+                                        check_reported_accuracy, check_single_fit, check_steps,
+                                        softmax_body, trained_model)
+from mnist_course.checks._model import ModelInfo, activation_name, build_subclassed, call_builder, read_model
 from mnist_course.data import course_data
 
 #: ``check.summary()`` in the last cell of the notebook lists its exercises and their status.
@@ -102,19 +102,19 @@ def _shape_problem(shape: tuple) -> tuple[str, str] | None:
         return "the input shape has the number of images in it.", BATCH_IN_SHAPE
     if shape == (28, 28):
         return ("the input shape (28, 28) has no channel axis.",
-                "Conv2D wants (height, width, channels): keras.Input(shape=(28, 28, 1)).")
+                "Conv2D wants (height, width, channels): keras.Input with the shape (28, 28, 1).")
     if shape in ((784,), (784, 1)):
         return ("the input shape is flat.",
-                "A convolution needs the 28x28 layout with one channel: keras.Input(shape=(28, 28, 1)).")
+                "A convolution needs the 28x28 layout with one channel: keras.Input with the shape (28, 28, 1).")
     return (f"the input shape is {shape}.",
-            "One image is 28x28 with one channel: keras.Input(shape=(28, 28, 1)). " + BATCH_IN_SHAPE)
+            "One image is 28x28 with one channel: keras.Input with the shape (28, 28, 1). " + BATCH_IN_SHAPE)
 
 
 def _check_input(exercise: str, info: ModelInfo) -> None:
     __tracebackhide__ = True
     if info.input_shape is None:
         fail(exercise, "the model does not know its input shape.",
-             "Start the model with keras.Input(shape=(28, 28, 1)).")
+             "Start the model with keras.Input with the shape (28, 28, 1).")
     problem = _shape_problem(tuple(info.input_shape))
     if problem:
         fail(exercise, *problem)
@@ -154,7 +154,7 @@ def _build(exercise: str, name: str, function: Any, *args: Any) -> Any:
         raise
 
 
-def _check_conv(exercise: str, layer, position: str, filters: int) -> None:
+def _check_conv(exercise: str, info: ModelInfo, layer, position: str, filters: int) -> None:
     __tracebackhide__ = True
     if _kind(layer) != "Conv2D":
         fail(exercise, f"the {position} layer is {_kind(layer)}, not Conv2D.",
@@ -170,8 +170,8 @@ def _check_conv(exercise: str, layer, position: str, filters: int) -> None:
     if layer.padding != "valid":
         fail(exercise, f"the {position} convolution uses padding='{layer.padding}'.",
              "Keep the default padding ('valid'), so each 3x3 window lies inside the image.")
-    if activation_name(layer) != "relu":
-        fail(exercise, f"the {position} convolution's activation is {activation_name(layer)}.",
+    if info.activation(layer) != "relu":
+        fail(exercise, f"the {position} convolution's activation is {info.activation(layer)}.",
              "Give Conv2D activation='relu'.")
     if layer.filters != filters:
         fail(exercise, f"the {position} convolution has {layer.filters} filters.",
@@ -188,7 +188,7 @@ def _check_pool(exercise: str, layer, position: str) -> None:
              "Use MaxPooling2D((2, 2)).")
 
 
-def _check_blocks(exercise: str, body: list, filters: tuple[int, ...]) -> list:
+def _check_blocks(exercise: str, info: ModelInfo, body: list, filters: tuple[int, ...]) -> list:
     """Check the Conv2D + MaxPooling2D blocks at the start of ``body``; return the layers after."""
     __tracebackhide__ = True
     convs = [layer for layer in body if _kind(layer) == "Conv2D"]
@@ -201,22 +201,22 @@ def _check_blocks(exercise: str, body: list, filters: tuple[int, ...]) -> list:
         if len(body) < 2 * index + 2:
             fail(exercise, "the network is shorter than expected.",
                  "Each block is Conv2D then MaxPooling2D((2, 2)).")
-        _check_conv(exercise, body[2 * index], position, count)
+        _check_conv(exercise, info, body[2 * index], position, count)
         _check_pool(exercise, body[2 * index + 1], position)
     return body[2 * len(filters):]
 
 
-def _check_head(exercise: str, head: list, orders: list[tuple[str, ...]], wanted: str) -> None:
+def _check_head(exercise: str, info: ModelInfo, head: list, orders: list[tuple[str, ...]], wanted: str) -> None:
     """The layers between the last pooling and the output: Flatten, Dropout(0.5) and the
     hidden Dense(100, relu), in one of the ``orders`` (class names)."""
     __tracebackhide__ = True
     kinds = tuple(_kind(layer) for layer in head)
     if "Flatten" not in kinds:
         fail(exercise, "there is no Flatten layer.",
-             "Add layers.Flatten() after the pooling, so the Dense layers see one vector per image.")
+             "Add a Flatten layer after the pooling, so the Dense layers see one vector per image.")
     if "Dropout" not in kinds:
         fail(exercise, "there is no Dropout layer.",
-             "Add layers.Dropout(0.5); it switches off random values while training.")
+             "Add a Dropout layer with the rate the exercise gives; it switches off random values while training.")
     others = [kind for kind in kinds if kind not in ("Flatten", "Dropout", "Dense")]
     if others:
         fail(exercise, f"the network has extra layers: {', '.join(others)}.",
@@ -224,8 +224,8 @@ def _check_head(exercise: str, head: list, orders: list[tuple[str, ...]], wanted
     for layer in head:
         if _kind(layer) == "Dropout" and not math.isclose(float(layer.rate), 0.5):
             fail(exercise, "the dropout rate is not the one the exercise gives.", "Use Dropout(0.5).")
-        if _kind(layer) == "Dense" and (layer.units != 100 or activation_name(layer) != "relu"):
-            fail(exercise, f"the hidden layer is Dense({layer.units}, {activation_name(layer)}).",
+        if _kind(layer) == "Dense" and (layer.units != 100 or info.activation(layer) != "relu"):
+            fail(exercise, f"the hidden layer is Dense({layer.units}, {info.activation(layer)}).",
                  "The hidden layer is Dense(100, activation='relu').")
     if kinds not in orders:
         fail(exercise, f"the layers after the pooling are in another order: {', '.join(kinds)}.",
@@ -240,7 +240,7 @@ def _network_body(exercise: str, info: ModelInfo) -> list:
     if body is None:
         if not any(_kind(layer) == "Flatten" for layer in info.layers):
             fail(exercise, "there is no Flatten layer.",
-                 "Add layers.Flatten() after the pooling, so the Dense layers see one vector per image.")
+                 "Add a Flatten layer after the pooling, so the Dense layers see one vector per image.")
         fail(exercise, "the last layer is not Dense(10, activation='softmax').",
              "The network ends with one probability per digit.")
     return body
@@ -251,10 +251,10 @@ def _check_cnn(exercise: str, info: ModelInfo) -> None:
     (in either order: they commute), an optional Dense(100, relu), Dense(10, softmax)."""
     __tracebackhide__ = True
     body = _network_body(exercise, info)
-    head = _check_blocks(exercise, body, (32,))
+    head = _check_blocks(exercise, info, body, (32,))
     orders = [("Flatten", "Dropout", "Dense"), ("Dropout", "Flatten", "Dense"),
               ("Flatten", "Dropout"), ("Dropout", "Flatten")]
-    _check_head(exercise, head, orders, "Flatten, Dropout(0.5), Dense(100, relu), Dense(10, softmax)")
+    _check_head(exercise, info, head, orders, "Flatten, Dropout(0.5), Dense(100, relu), Dense(10, softmax)")
 
 
 def _check_deeper(exercise: str, info: ModelInfo) -> None:
@@ -262,8 +262,8 @@ def _check_deeper(exercise: str, info: ModelInfo) -> None:
     Dropout(0.5), Dense(10, softmax)."""
     __tracebackhide__ = True
     body = _network_body(exercise, info)
-    head = _check_blocks(exercise, body, (32, 64))
-    _check_head(exercise, head, [("Flatten", "Dense", "Dropout")],
+    head = _check_blocks(exercise, info, body, (32, 64))
+    _check_head(exercise, info, head, [("Flatten", "Dense", "Dropout")],
                 "Flatten, Dense(100, relu), Dropout(0.5), Dense(10, softmax)")
 
 
@@ -274,10 +274,9 @@ def _check_optimizer(exercise: str, info: ModelInfo, name: str, expected: str) -
         fail(exercise, f"{name} was trained with {info.optimizer}, not {expected}.",
              f"Build that model with keras.optimizers.{expected}(...), as the exercise says.")
     rate = 0.01 if expected == "SGD" else 0.001
-    if not math.isclose(info.learning_rate, rate, rel_tol=1e-4):
-        fail(exercise, f"the {expected} learning rate of {name} is not the one the exercise gives.",
-             f"Use {expected}(learning_rate={rate:g}).")
-    if expected == "SGD" and (info.momentum or info.nesterov):
+    check_rate(exercise, info, f"the {expected} optimizer of {name}", rate,
+               f"Use {expected}(learning_rate={rate:g}).")
+    if expected == "SGD" and info.momentum:
         fail(exercise, f"the SGD optimizer of {name} uses momentum.",
              "Use plain SGD(learning_rate=0.01).")
 
@@ -397,9 +396,9 @@ def exercise_5_2(conv_shape: Any, pool_shape: Any, flat_size: Any) -> None:
         shape = shape[1:]
     if shape is not None and len(shape) == 1 and shape[0] is not None:
         flat_size = shape[0]
-    if not is_number(flat_size) or not float(np.asarray(flat_size)).is_integer():
+    if not is_number(flat_size) or not number(flat_size).is_integer():
         fail("5.2", "flat_size is not a whole number.", "Flatten makes one vector: how many values does it hold?")
-    size = int(np.asarray(flat_size))
+    size = int(number(flat_size))
     if size == 13 * 13:
         fail("5.2", "flat_size counts the pixels of one map only.", "Multiply by the number of channels too.")
     if size == 26 * 26 * 32:
@@ -441,7 +440,7 @@ def exercise_5_3(build_cnn: Any) -> None:
         model = _build("5.3", "build_cnn", build_cnn, optimizer)
         if model is None:
             fail("5.3", "build_cnn returns None.", "End the function with return model.")
-        info = read_model("5.3", "what build_cnn returns", model)
+        info = read_model("5.3", "what build_cnn returns", build_subclassed(model, (28, 28, 1)))
         _check_cnn("5.3", info)
         check_loss("5.3", info)
         if model.optimizer is not optimizer:
@@ -482,6 +481,7 @@ def exercise_5_4(history_sgd: Any, history_adam: Any, test_accuracy_sgd: Any,
         check_loss("5.4", info)
         _check_optimizer("5.4", info, label, optimizer)
         _check_run("5.4", label, logs, params, num_epochs=10, batch_size=32)
+        check_single_fit("5.4", label, model, logs, params)
         name = "test_accuracy_" + optimizer.lower()
         reported = as_accuracy("5.4", name, value)
         results[optimizer] = check_reported_accuracy(
@@ -514,10 +514,10 @@ def exercise_5_5(model: Any, index: Any, probabilities: Any, predicted_digit: An
     require_attempt("5.5", probabilities=probabilities, predicted_digit=predicted_digit)
     if not hasattr(model, "predict"):
         fail("5.5", "the first argument is not a model.", "Pass the trained model, model_adam.")
-    if not is_number(index) or not float(np.asarray(index)).is_integer():
+    if not is_number(index) or not number(index).is_integer():
         fail("5.5", "index is not a whole number.", "Keep the index chosen in the cell above.")
     _, (x_test, y_test) = _reference()
-    index = int(np.asarray(index))
+    index = int(number(index))
     image = _images_4d(x_test[index:index + 1])
     expected = np.asarray(model.predict(image, verbose=0))[0]
     given = to_array("5.5", "probabilities", probabilities).astype(float)
@@ -565,15 +565,12 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
     if not info.layers or _kind(info.layers[0]) != "Conv2D":
         fail("5.6", "the model's first layer is not Conv2D.", "Pass the trained model, model_adam.")
     _check_input("5.6", info)
-    import keras
-
     picture = to_array("5.6", "image", image).astype(np.float32)
     if picture.shape in ((28, 28), (28, 28, 1)):
         picture = picture.reshape(1, 28, 28, 1)
     if picture.shape != (1, 28, 28, 1):
         fail("5.6", f"image has shape {picture.shape}.", "Use one test image, such as x_test_4d[index].")
-    extractor = keras.Model(inputs=model.inputs, outputs=info.layers[0].output)
-    expected = np.asarray(extractor.predict(picture, verbose=0))[0]
+    expected = np.asarray(info.layers[0](picture))[0]  # the first layer on its own, however built
     maps = to_array("5.6", "feature_maps", feature_maps).astype(float)
     if maps.shape == (1, 26, 26, 32):
         maps = maps[0]
@@ -589,6 +586,10 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
     if maps.shape != (26, 26, 32):
         fail("5.6", f"feature_maps has shape {maps.shape}.",
              "The first layer gives one 26x26 map per filter for one image.")
+    first = info.layers[0]
+    if info.activation(first) == "relu" and activation_name(first) == "linear" and \
+            np.allclose(maps, np.maximum(expected, 0), rtol=1e-3, atol=1e-4):
+        expected = np.maximum(expected, 0)  # the maps after the ReLU written as a layer of its own
     if not np.allclose(maps, expected, rtol=1e-3, atol=1e-4):
         fail("5.6", "these maps are not what the trained model's first layer gives for `image`.",
              "Run `image` (with a batch axis) through a model from model_adam's inputs to its "
@@ -600,20 +601,29 @@ def exercise_5_6(model: Any, image: Any, feature_maps: Any) -> None:
 # --------------------------------------------------------------------------- 5.7
 
 
-def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any) -> None:
-    """Exercise 5.7 (optional): ``build_deeper_cnn()`` gave two Conv2D(3x3, relu) +
+def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any, build_deeper_cnn: Any = None) -> None:
+    """Exercise 5.7 (optional): ``build_deeper_cnn()`` gives two Conv2D(3x3, relu) +
     MaxPooling2D(2x2) blocks with 32 then 64 filters, then Flatten, Dense(100, relu),
     Dropout(0.5), Dense(10, softmax), compiled with Adam(learning_rate=0.001), categorical
     cross-entropy and accuracy; trained 10 epochs with batch 64, it reaches at least 99.0 %
     in full mode.
 
-    Accepts Sequential, ``Sequential.add`` and functional models, losses and metrics as
-    strings or objects. Rejects one block or three, swapped or other filter counts, padding
-    'same', another head or order, another optimizer or learning rate, another loss, a
-    channels-first or batch-in-shape input (before feeding it an image), accuracies that are
-    not the model's test accuracy.
+    The builder is judged first, by calling it (when it is passed), so an unusable model fails
+    here even when the training cell crashed on it. Accepts Sequential, ``Sequential.add``,
+    functional and subclassed models, activations as layers of their own, losses and metrics
+    as strings or objects. Rejects one block or three, swapped or other filter counts, padding
+    'same', another head or order, another optimizer or learning rate (a schedule included),
+    another loss, a channels-first or batch-in-shape input (before feeding it an image), a
+    model trained twice, accuracies that are not the model's test accuracy.
     """
     __tracebackhide__ = True
+    if build_deeper_cnn is not None or history_deeper is None:
+        require_attempt("5.7", build_deeper_cnn=build_deeper_cnn)
+        built = build_subclassed(call_builder("5.7", "build_deeper_cnn", build_deeper_cnn), (28, 28, 1))
+        built_info = read_model("5.7", "what build_deeper_cnn() returns", built)
+        _check_deeper("5.7", built_info)
+        check_loss("5.7", built_info)
+        _check_optimizer("5.7", built_info, "build_deeper_cnn()", "Adam")
     require_attempt("5.7", history_deeper=history_deeper, test_accuracy_deeper=test_accuracy_deeper)
     info, model, logs, params = trained_model("5.7", history_deeper, "history_deeper")
     _check_deeper("5.7", info)
@@ -623,6 +633,7 @@ def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any) -> None:
                  "Train on the scaled images x_train_4d (0..1) with the settings above.")
     check_epochs("5.7", "the deeper network", logs, mode.epochs(10),
                  "Train with num_epochs = 10 through mode.epochs(num_epochs).")
+    check_single_fit("5.7", "history_deeper", model, logs, params)
     reported = as_accuracy("5.7", "test_accuracy_deeper", test_accuracy_deeper)
     x_test, y_test = _test_set()
     measured = check_reported_accuracy(

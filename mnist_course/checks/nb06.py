@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course.checks._core import (
-    check_shape, close, fail, is_number, passed, require_attempt, to_array,
+    check_shape, close, fail, is_number, number, passed, require_attempt, to_array,
 )
 from mnist_course.data import course_data
 
@@ -88,7 +88,7 @@ def _scalar(exercise: str, name: str, value: Any) -> float:
     if not is_number(value):
         fail(exercise, f"{name} should be a single number.",
              "Average the ten per-class values into one number.")
-    return float(np.asarray(value))
+    return number(value)
 
 
 def exercise_6_1(confusion: Any, y_pred: Any) -> None:
@@ -159,9 +159,12 @@ def exercise_6_2(precision: Any, recall: Any, y_pred: Any) -> None:
         fail("6.2", "precision and recall are swapped.",
              "Precision looks at the images the model called d; recall at the images that "
              "really are d. Which of the two is a row of the matrix, and which a column?")
+    if _same_scores(given_precision / 100, expected_precision) and _same_scores(given_recall / 100, expected_recall):
+        fail("6.2", "these look like percentages.", "Give fractions between 0 and 1, as scikit-learn does.")
     if np.nanmax(np.concatenate([given_precision, given_recall])) > 1.0:
-        fail("6.2", "some values are above 1: these look like percentages.",
-             "Give fractions between 0 and 1, as scikit-learn does.")
+        fail("6.2", "some values are above 1, but a precision or a recall is a share of images.",
+             "Divide each digit's count of correct predictions by the count of images in its "
+             "column (precision) or its row (recall).")
     correct = np.diag(_reference_matrix(y_true, y_pred))
     if close(given_precision, correct / len(y_true)) or close(given_recall, correct / len(y_true)):
         fail("6.2", "the values are divided by the number of all test images.",
@@ -201,9 +204,19 @@ def exercise_6_3(f1: Any, macro_f1: Any, weighted_f1: Any, y_pred: Any) -> None:
     precision = precision_score(y_true, y_pred, average=None, **kwargs)
     recall = recall_score(y_true, y_pred, average=None, **kwargs)
 
-    if np.nanmax(given_f1) > 1.0 or macro > 1.0 or weighted > 1.0:
-        fail("6.3", "some values are above 1: these look like percentages.",
+    percent = [close(value / 100, expected, rtol=RTOL) for value, expected in
+               ((macro, expected_macro), (weighted, expected_weighted))]
+    if _same_scores(given_f1 / 100, expected_f1) or any(percent):
+        fail("6.3", "these look like percentages.",
              "Give fractions between 0 and 1, as the classification report does.")
+    if close(macro, np.sum(expected_f1), rtol=RTOL) or close(weighted, np.sum(expected_f1), rtol=RTOL):
+        fail("6.3", "an average is the sum of the ten F1 values, not their mean.",
+             "An average divides the sum by the total weight: by 10 for the macro average, by "
+             "the total support for the weighted one.")
+    if np.nanmax(given_f1) > 1.0 or macro > 1.0 or weighted > 1.0:
+        fail("6.3", "some values are above 1, but F1 lies between 0 and 1.",
+             "F1 combines two shares of images (precision and recall), so it is a share too; "
+             "an average of F1 values divides by the total weight.")
     if not _same_scores(given_f1, expected_f1):
         if close(given_f1, (precision + recall) / 2, rtol=RTOL):
             fail("6.3", "f1 is the ordinary mean of precision and recall.",
@@ -241,15 +254,15 @@ def exercise_6_3(f1: Any, macro_f1: Any, weighted_f1: Any, y_pred: Any) -> None:
 
 def _digit(exercise: str, name: str, value: Any) -> int:
     __tracebackhide__ = True
-    if not is_number(value) or float(np.asarray(value)) % 1 != 0:
+    if not is_number(value) or number(value) % 1 != 0:
         fail(exercise, f"{name} should be a single digit, a whole number from 0 to 9.",
              "Give a row or column number of the matrix.")
-    number = int(np.asarray(value))
-    if not 0 <= number < NUM_CLASSES:
-        fail(exercise, f"{name} is {number}, not a digit from 0 to 9.",
+    digit = int(number(value))
+    if not 0 <= digit < NUM_CLASSES:
+        fail(exercise, f"{name} is {digit}, not a digit from 0 to 9.",
              "argmax on a 2-D array gives a position in the flattened array; "
              "np.unravel_index turns it back into (row, column).")
-    return number
+    return digit
 
 
 def exercise_6_4(true_digit: Any, predicted_digit: Any, pair_indices: Any, y_pred: Any) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._core import close, fail, is_number, passed, require_attempt, to_array
+from mnist_course.checks._core import close, fail, is_number, number, passed, require_attempt, to_array
 from mnist_course.checks._model import accuracy_key, read_model
 from mnist_course.data import FASHION_CLASS_NAMES, course_data
 
@@ -34,6 +34,10 @@ NUM_CLASSES = 10
 FASHION_BARS = (0.70, 0.85)
 #: Below this a model is no better than guessing, whatever the mode.
 CHANCE_BAR = 0.25
+#: A network trained on clothes from fresh weights reads about 9 % of the MNIST test digits
+#: as their own class numbers (measured, fast mode); one that started from the MNIST network's
+#: weights still reads over half of them after its Fashion training (56 % in fast mode).
+WARM_START_BAR = 0.35
 #: The MNIST network's settings, which 7.1 repeats on Fashion-MNIST.
 LEARNING_RATE = 0.001
 BATCH_SIZE = 32
@@ -113,10 +117,16 @@ def _check_fashion_run(model: Any) -> None:
     import math
 
     info = read_model("7.1", "fashion_model", model)
+    if info.compiled and info.schedule:
+        fail("7.1", f"fashion_model's learning rate is a schedule ({info.schedule}), not the MNIST "
+                    f"network's fixed rate.",
+             "Use a fresh network from build_model with the MNIST network's hyperparameters, as "
+             "the exercise says.")
     if info.compiled and (info.optimizer != "adam" or not close(info.learning_rate, LEARNING_RATE, rtol=1e-5)):
         fail("7.1", f"fashion_model is compiled with {info.optimizer or 'no optimizer'} "
-                    f"(learning rate {info.learning_rate:g}), not as build_model does.",
-             "Build it with build_model(learning_rate), the same function as the MNIST network.")
+                    f"at another learning rate than the MNIST network, or another optimizer.",
+             "Use a fresh network from build_model with the MNIST network's hyperparameters "
+             "(the variables of the MNIST cell), as the exercise says.")
     history = getattr(model, "history", None)
     logs = getattr(history, "history", None)
     if not isinstance(logs, dict) or not logs.get("loss"):
@@ -124,19 +134,30 @@ def _check_fashion_run(model: Any) -> None:
     (x_train, _), _ = _fashion()
     if len(logs["loss"]) != mode.epochs(NUM_EPOCHS):
         fail("7.1", f"the last fit of fashion_model ran {len(logs['loss'])} epochs.",
-             "Train a fresh build_model(...) once, with epochs=mode.epochs(num_epochs), as the "
-             "MNIST network was.")
+             "Train a freshly built network once, for the MNIST network's number of epochs "
+             "passed through mode.epochs, as the MNIST network was.")
     if accuracy_key(logs, validation=True) is None:
         fail("7.1", "fashion_model was trained without a validation split.",
              "Pass validation_split=0.1 to fit, as for the MNIST network.")
-    steps = (getattr(history, "params", None) or {}).get("steps")
+    params = dict(getattr(history, "params", None) or {})
+    steps = params.get("steps")
     if steps is not None and steps != math.ceil(int(len(x_train) * (1 - VALIDATION_SPLIT)) / BATCH_SIZE):
         fail("7.1", f"fit ran {steps} steps per epoch.",
-             "Use batch_size=batch_size and validation_split=0.1 on the Fashion training pictures, "
-             "as for the MNIST network.")
+             "Use the MNIST network's batch size and validation_split=0.1 on all the Fashion "
+             "training pictures, as for the MNIST network.")
+    try:
+        taken = int(np.asarray(model.optimizer.iterations))
+    except (AttributeError, TypeError, ValueError):
+        taken = 0
+    if steps is not None and taken > steps * len(logs["loss"]):
+        fail("7.1", "fashion_model had been trained before its last fit: it did not start from "
+                    "fresh weights.",
+             "Build a new network from build_model right before training it on the clothes, and "
+             "call fit once (running fit again, or training the MNIST network further, "
+             "continues from weights that have already learned).")
 
 
-def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
+def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any, mnist_model: Any = None) -> None:
     """Exercise 7.1: a network trained on Fashion-MNIST, and the test images prepared for it.
 
     ``fashion_inputs_test`` must be the Fashion test images in the order of the labels, in any
@@ -146,13 +167,18 @@ def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
     must reach the bar on them
     (85 % in full mode, 70 % in fast mode). The preparation and the settings are the MNIST
     network's: pixels scaled to 0..1, Adam at 0.001, 3 epochs (capped in fast mode), batch 32,
-    validation split 0.1 (read from ``fashion_model.history`` when the model has one). Rejects
-    unscaled pixels, the MNIST or training images, other settings, an untrained network or one
-    trained on MNIST, and a History instead of a model.
+    validation split 0.1 (read from ``fashion_model.history`` when the model has one), and a
+    fresh network: not ``mnist_model`` trained further, not one given its weights, not one
+    trained twice. Rejects unscaled pixels, the MNIST or training images, other settings, an
+    untrained network or one trained on MNIST, and a History instead of a model.
     """
     __tracebackhide__ = True
     require_attempt("7.1", fashion_model=fashion_model, fashion_inputs_test=fashion_inputs_test)
     _require_model("7.1", "fashion_model", fashion_model)
+    if mnist_model is not None and fashion_model is mnist_model:
+        fail("7.1", "fashion_model is the MNIST network itself, trained further on clothes.",
+             "Build a new network from build_model for the clothes, so that it starts from fresh "
+             "weights as the MNIST network did.")
     (x_train, _), (x_test, y_test) = _fashion()
     inputs = to_array("7.1", "fashion_inputs_test", fashion_inputs_test)
     if len(inputs) == len(x_train) and len(x_train) != len(x_test):
@@ -189,6 +215,15 @@ def exercise_7_1(fashion_model: Any, fashion_inputs_test: Any) -> None:
                     f"better than guessing.",
              "Train a fresh build_model() with fit() on the Fashion training images and labels "
              "(fashion_x_train, fashion_y_train), not on the digits.")
+    digits, digit_labels = course_data("mnist").test
+    digit_inputs = (digits / 255.0).astype("float32").reshape((len(digits),) + inputs.shape[1:])
+    reads_digits = float(np.mean(_predict("7.1", "fashion_model", fashion_model, digit_inputs).argmax(-1)
+                                 == digit_labels))
+    if reads_digits > WARM_START_BAR:
+        fail("7.1", "fashion_model still recognises MNIST digits: it started from the MNIST "
+                    "network's trained weights, not from fresh ones.",
+             "Build a new network from build_model right before training it on the clothes, "
+             "without copying weights from mnist_model.")
     if accuracy < bar:
         fail("7.1", f"fashion_model gets {accuracy:.1%} of the Fashion test images right; "
                     f"the bar is {bar:.0%}.",
@@ -206,10 +241,10 @@ def _class_index(exercise: str, value: Any) -> int:
             fail(exercise, f"'{value}' is not one of the ten class names.",
                  "Give the class number 0..9, or its name exactly as in FASHION_CLASS_NAMES.")
         return names.index(value.strip().lower())
-    if not is_number(value) or float(np.asarray(value)) % 1 != 0 or not 0 <= float(np.asarray(value)) < 10:
+    if not is_number(value) or number(value) % 1 != 0 or not 0 <= number(value) < 10:
         fail(exercise, "hardest_class should be a class number from 0 to 9, or a class name.",
              "np.argmin gives the position of the smallest value; FASHION_CLASS_NAMES[position] its name.")
-    return int(np.asarray(value))
+    return int(number(value))
 
 
 def exercise_7_2(fashion_recall: Any, hardest_class: Any, fashion_pred: Any) -> None:
@@ -248,9 +283,12 @@ def exercise_7_2(fashion_recall: Any, hardest_class: Any, fashion_pred: Any) -> 
     labels = list(range(NUM_CLASSES))
     expected = recall_score(y_test, predictions, labels=labels, average=None, zero_division=0.0)
     if not np.allclose(recall, expected, rtol=1e-5, atol=1e-8):
+        if np.allclose(recall / 100, expected, rtol=1e-5, atol=1e-8):
+            fail("7.2", "these look like percentages.", "Give fractions between 0 and 1.")
         if np.nanmax(recall) > 1:
-            fail("7.2", "some values are above 1: these look like percentages.",
-                 "Give fractions between 0 and 1.")
+            fail("7.2", "some values are above 1, but a recall is a share of a class's images.",
+                 "Divide each class's correct count by the number of its test images (a row of "
+                 "the confusion matrix).")
         precision = precision_score(y_test, predictions, labels=labels, average=None, zero_division=0.0)
         if np.allclose(recall, precision, rtol=1e-5, atol=1e-8):
             fail("7.2", "fashion_recall holds the precision of each class.",
@@ -293,11 +331,11 @@ def exercise_7_3(model_path: Any, loaded_model: Any, fashion_model: Any) -> None
              "Keras 3 saves a whole model to a file whose name ends in .keras "
              "(.h5 is the older format).")
     if not path.is_file():
-        fail("7.3", f"there is no file {path}.", "Call fashion_model.save(model_path) to write it.")
+        fail("7.3", f"there is no file {path}.", "Write the file with the model's save method, giving it the path you stored.")
     _require_model("7.3", "loaded_model", loaded_model)
     if loaded_model is fashion_model:
         fail("7.3", "loaded_model is fashion_model itself, not a model read from the file.",
-             "Read the file back with keras.models.load_model(model_path).")
+             "Read the file back with keras.models.load_model, given the path of the file.")
     import keras
 
     (_, _), (x_test, _) = _fashion()
@@ -308,14 +346,14 @@ def exercise_7_3(model_path: Any, loaded_model: Any, fashion_model: Any) -> None
         from_file = keras.models.load_model(path)
     except Exception as error:
         fail("7.3", f"{path} could not be loaded ({error.__class__.__name__}).",
-             "Write it with fashion_model.save(model_path) and do not change it afterwards.")
+             "Write it with the model's save method and do not change the file afterwards.")
     in_file = _predict("7.3", "the model in the file", from_file, inputs)
     if not np.allclose(in_file, original, atol=1e-5):
         fail("7.3", f"the model saved in {path.name} predicts differently from fashion_model.",
-             "Save the trained Fashion network: fashion_model.save(model_path).")
+             "Save the trained Fashion network itself (fashion_model) to that file.")
     if not np.allclose(reloaded, original, atol=1e-5):
         fail("7.3", "loaded_model predicts differently from fashion_model.",
-             "Load the file you saved: keras.models.load_model(model_path). (clone_model "
+             "Load the file you saved with keras.models.load_model. (clone_model "
              "copies only the architecture, with fresh weights.)")
     passed("7.3", f"{path.name} holds the trained model, and the loaded copy predicts exactly the same.")
 
@@ -361,9 +399,30 @@ def exercise_7_4(own_inputs: Any, own_predictions: Any, pictures: Any, mnist_mod
         fail("7.4", f"own_predictions has shape {predictions.shape}; it should hold one digit "
                     f"per picture.", "Predict with mnist_model on own_inputs, then .argmax(-1).")
     model_outputs = _predict("7.4", "mnist_model", mnist_model, _model_inputs(mnist_model, 255 * expected))
-    if not np.array_equal(predictions.astype(np.int64), model_outputs.argmax(-1)):
+    answers = model_outputs.argmax(-1)
+    given = predictions.astype(np.int64)
+    if not np.array_equal(given, answers):
+        shape = _model_inputs(mnist_model, 255 * expected).shape
+        unscaled = _predict("7.4", "mnist_model", mnist_model, (255 * target).astype("float32").reshape(shape))
+        if np.array_equal(given, unscaled.argmax(-1)):
+            fail("7.4", "own_predictions are what mnist_model reads in pixels from 0 to 255.",
+                 "Predict on own_inputs, the images scaled like the training images.")
+        inverted = _predict("7.4", "mnist_model", mnist_model, (1 - target).astype("float32").reshape(shape))
+        if np.array_equal(given, inverted.argmax(-1)):
+            fail("7.4", "own_predictions are what mnist_model reads in dark digits on a light background.",
+                 "Predict on own_inputs, the images as images.to_mnist returns them, scaled.")
+        if count > 1 and any(np.array_equal(given, np.roll(answers, shift)) for shift in (1, -1)):
+            fail("7.4", "own_predictions are the network's answers shifted by one place.",
+                 "Keep one prediction per picture, in the order of pictures: the first answer "
+                 "belongs to the first picture.")
+        if any(np.array_equal(given % 10, (answers + shift) % 10) for shift in (1, -1)):
+            fail("7.4", "each of own_predictions is one away from the digit the network answers.",
+                 "The position of the largest probability is the digit itself (positions count from 0).")
+        if np.array_equal(given, np.arange(count) % 10) or np.array_equal(np.sort(given), np.arange(count)):
+            fail("7.4", "own_predictions look like the digits that were drawn, not the network's answers.",
+                 "Ask mnist_model about own_inputs and keep the most likely digit of each picture.")
         fail("7.4", "own_predictions are not what mnist_model predicts for own_inputs.",
-             "Predict with the MNIST network (mnist_model), not the Fashion one, on own_inputs.")
+             "Ask mnist_model about own_inputs, in order, and keep the most likely digit of each picture.")
     passed("7.4", "the pictures went through the same preparation as MNIST, and own_predictions "
                   "are the network's answers.")
 
@@ -383,7 +442,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     and digits instead of positions.
     """
     __tracebackhide__ = True
-    from mnist_course.checks._core import fail, is_number, passed, require_attempt, to_array
+    from mnist_course.checks._core import fail, is_number, number, passed, require_attempt, to_array
     from mnist_course.checks._model import accuracy_tolerance, predicted_classes, read_model
     from mnist_course.data import course_data
 
@@ -442,7 +501,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     if not is_number(handwriting_accuracy):
         fail(exercise, f"handwriting_accuracy is a {type(handwriting_accuracy).__name__}, not one number.",
              "Give one fraction: the share of the images whose prediction equals the label.")
-    given = float(np.asarray(handwriting_accuracy))
+    given = number(handwriting_accuracy)
 
     def near(value: float, target: float, tolerance: float = 1e-6) -> bool:
         return bool(np.isclose(value, target, rtol=1e-5, atol=tolerance))
@@ -467,7 +526,7 @@ def exercise_7_5(handwriting_predictions: Any, handwriting_accuracy: Any, accura
     if not is_number(accuracy_gap):
         fail(exercise, f"accuracy_gap is a {type(accuracy_gap).__name__}, not one number.",
              "Give one number: a difference of two accuracies.")
-    gap = float(np.asarray(accuracy_gap))
+    gap = number(accuracy_gap)
     one_image = accuracy_tolerance(len(y_test))  # evaluate() and argmax may differ by an image
     expected_gap = test_accuracy - accuracy
     if not near(gap, expected_gap, one_image):

@@ -14,18 +14,24 @@ markers, but nbgrader also needs to know what each cell is. This module adds tha
   defined) stays editable, without metadata;
 - every other cell is **locked** (read-only, restored by ``nbgrader autograde``).
 
-The result is ready for ``nbgrader generate_assignment``: put the notebooks in
-``source/ASSIGNMENT/`` of an nbgrader course directory.
+:func:`export_course` writes a complete nbgrader course folder: ``source/ASSIGNMENT/`` with
+the notebooks (one assignment per notebook, named like it, unless one name is given) and an
+``nbgrader_config.py`` with what the course needs: nbgrader's default time limit of 30 s per
+cell would zero a correct notebook that trains, so cells get the grader's own full-mode limit
+(:data:`CELL_TIMEOUT`), and the kernel gets time to start on a busy machine. The notebooks run
+in the Jupyter kernel they name, ``mnist-course``: the grading machine needs it registered
+(the config says how, and the export says whether it is registered here).
 
 Example:
-    >>> from mnist_course.export.nbgrader import export
-    >>> export("solutions", "course/source/ps1", only=["01"])     # doctest: +SKIP
-    [PosixPath('course/source/ps1/01_meet_the_data.ipynb')]
+    >>> from mnist_course.export.nbgrader import export_course
+    >>> export_course("solutions", "course", only=["01"]).written     # doctest: +SKIP
+    [PosixPath('course/nbgrader_config.py'), PosixPath('course/source/01_meet_the_data/01_meet_the_data.ipynb')]
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from pathlib import Path
 
@@ -40,6 +46,31 @@ SCHEMA_VERSION = 3
 CHECK_POINTS = 1
 #: Points of a written (Markdown) answer, graded by hand in nbgrader's formgrader.
 WRITTEN_ANSWER_POINTS = 0
+#: nbgrader's time limit of one cell (seconds): the course grader's own full-mode limit.
+CELL_TIMEOUT = 1800
+#: Time for a kernel to start (nbgrader's default, 60 s, is short on a machine grading others).
+STARTUP_TIMEOUT = 300
+CONFIG = "nbgrader_config.py"
+
+CONFIG_TEXT = """\
+# nbgrader's configuration for the mnist-course notebooks (written by `mnist-course export nbgrader`).
+c = get_config()  # noqa: F821 (nbgrader provides it)
+c.CourseDirectory.course_id = "mnist-course"
+
+# A cell that trains a network runs for minutes in full mode: nbgrader's default limit of 30 s
+# per cell would stop it and zero a correct notebook. This is the course grader's own limit.
+c.Execute.timeout = {cell_timeout}
+# A kernel (TensorFlow) needs time to start on a machine that grades many notebooks at once.
+c.Execute.startup_timeout = {startup_timeout}
+
+# The notebooks run in the Jupyter kernel they name, "{kernel}". On the machine that grades,
+# register it once, with the Python in which mnist-course is installed:
+#     python -m ipykernel install --user --name {kernel} --display-name "{display}"
+# (`mnist-course notebooks` registers it too; `jupyter kernelspec list` shows it). Without it,
+# nbgrader validate and autograde stop with NoSuchKernel. To run them in another kernel
+# instead (it must have mnist-course installed), name it here:
+# c.Execute.kernel_name = "python3"
+"""
 
 
 def _unique(grade_id: str, taken: set[str]) -> str:
@@ -96,14 +127,15 @@ def nbgrader_notebook(solution: nbformat.NotebookNode, name: str = "notebook") -
     return notebook
 
 
-def export(solutions: str | Path, target: str | Path, only: list[str] | None = None) -> list[Path]:
-    """Write the nbgrader version of every solution notebook (or those numbered in ``only``,
-    e.g. ``["01", "06"]``) into ``target``; returns the files written.
+def exported(solutions: str | Path, only: list[str] | None = None) -> list[tuple[Path, nbformat.NotebookNode]]:
+    """Each solution notebook (or those numbered in ``only``, e.g. ``["01", "06"]``) with its
+    nbgrader version, validated.
 
     Example:
-        >>> export("solutions", "/tmp/ps1", only=["01"])    # doctest: +SKIP
+        >>> [path.name for path, _ in exported("solutions", only=["01"])]    # doctest: +SKIP
+        ['01_meet_the_data.ipynb']
     """
-    solutions, target = Path(solutions), Path(target)
+    solutions = Path(solutions)
     sources = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
     if not sources:
         raise NotebookError(f"no solution notebooks (NN_*.ipynb) in {solutions}. Fix: run this from "
@@ -114,12 +146,79 @@ def export(solutions: str | Path, target: str | Path, only: list[str] | None = N
         if missing:
             raise NotebookError(f"no solution notebook numbered {', '.join(sorted(missing))} in {solutions}.")
         sources = [p for p in sources if p.name[:2] in wanted]
-    written = []
-    target.mkdir(parents=True, exist_ok=True)
+    result = []
     for source in sources:
         notebook = nbgrader_notebook(read_notebook(source), source.name)
         nbformat.validate(notebook)
-        path = target / source.name
-        nbformat.write(notebook, path)
-        written.append(path)
-    return written
+        result.append((source, notebook))
+    return result
+
+
+def config_text() -> str:
+    """The ``nbgrader_config.py`` the course needs (see :data:`CONFIG_TEXT`).
+
+    Example:
+        >>> "c.Execute.timeout = 1800" in config_text()
+        True
+    """
+    from mnist_course.tools.install import KERNEL_DISPLAY_NAME, KERNEL_NAME
+
+    return CONFIG_TEXT.format(cell_timeout=CELL_TIMEOUT, startup_timeout=STARTUP_TIMEOUT, kernel=KERNEL_NAME,
+                              display=KERNEL_DISPLAY_NAME)
+
+
+@dataclasses.dataclass
+class CourseExport:
+    """What :func:`export_course` did: files written, left as they were, kept (they differ)."""
+
+    course: Path
+    assignments: list[str] = dataclasses.field(default_factory=list)
+    written: list[Path] = dataclasses.field(default_factory=list)
+    unchanged: list[Path] = dataclasses.field(default_factory=list)
+    kept: list[Path] = dataclasses.field(default_factory=list)
+
+
+def course_and_assignment(target: str | Path) -> tuple[Path, str | None]:
+    """``COURSE/source/NAME`` names a course and its assignment; any other folder is a course.
+
+    Example:
+        >>> course_and_assignment("course/source/ps1")
+        (PosixPath('course'), 'ps1')
+    """
+    target = Path(target)
+    if target.parent.name == "source":
+        return target.parent.parent, target.name
+    return target, None
+
+
+def export_course(solutions: str | Path, target: str | Path, only: list[str] | None = None,
+                  assignment: str | None = None) -> CourseExport:
+    """Write an nbgrader course folder: ``nbgrader_config.py`` and ``source/ASSIGNMENT/NN_*.ipynb``.
+
+    ``target`` is the course folder, or ``COURSE/source/NAME`` for one assignment NAME. Every
+    notebook is its own assignment named like it (``01_meet_the_data``) unless ``assignment``
+    names one for them all. Nothing is overwritten: a file that exists with other content is
+    kept and reported (``kept``), so an instructor's own config or edits stay.
+    """
+    course, named = course_and_assignment(target)
+    assignment = assignment or named
+    result = CourseExport(course)
+    course.mkdir(parents=True, exist_ok=True)
+    _write_new(course / CONFIG, config_text(), result)
+    for source, notebook in exported(solutions, only):
+        name = assignment or source.stem
+        if name not in result.assignments:
+            result.assignments.append(name)
+        folder = course / "source" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_new(folder / source.name, nbformat.writes(notebook) + "\n", result)
+    return result
+
+
+def _write_new(path: Path, text: str, result: CourseExport) -> None:
+    if path.exists():
+        same = path.read_text(encoding="utf-8") == text
+        (result.unchanged if same else result.kept).append(path)
+        return
+    path.write_text(text, encoding="utf-8")
+    result.written.append(path)

@@ -11,15 +11,18 @@ A submission flows through these modules, each with one job:
    course's own check call at each check position.
 3. :mod:`~mnist_course.grade.run`: execute that copy in a fresh kernel, contained in a folder
    of its own (working directory, ``HOME``, IPython directory, temp directory) with a copy of
-   the course without ``solutions/``; afterwards every process it started is ended. At each
+   the course without ``solutions/``, and, where one can be made, in a bubblewrap sandbox
+   (:mod:`~mnist_course.grade.sandbox`: read-only files, no network, a process namespace of
+   its own); afterwards every process it started is ended. At each
    check position the kernel's helper (:mod:`mnist_course.grade.kernel`) hands the check's
    arguments over *as data* (:mod:`~mnist_course.grade.capture`): arrays, numbers, models as
    ``.keras`` files, histories, figures, and a function's outputs on the inputs the check gave
    it. Nothing that comes out of the kernel is a verdict.
-4. :mod:`~mnist_course.grade.judge`: a separate, clean process (``python -I -B``), started
-   only after the kernel has ended, imports the course's checks from a read-only copy written
-   from the files as they were when grading began, verifies the data by SHA-256, restores each
-   answer and calls the very same check function; it decides every verdict.
+4. :mod:`~mnist_course.grade.judge`: a separate, clean process (``python -I -B``; in a
+   sandbox of its own, started only after the kernel's is gone) that, once the kernel has
+   ended, imports the course's checks from a read-only copy written from the files as they
+   were when grading began, verifies the data by SHA-256, restores each answer and calls the
+   very same check function; it decides every verdict.
 5. :mod:`~mnist_course.grade.interpret`: one result per exercise from the verdicts and what
    happened in the kernel (not attempted, not reached, timed out, tampered).
 6. :mod:`~mnist_course.grade.report` and :mod:`~mnist_course.grade.outputs`: the table, JSON
@@ -44,7 +47,9 @@ from mnist_course.grade.reference import (
     CHECKOUT_SOLUTIONS, PACKAGE_DIR, Reference, course_number, find_solution, load_reference,
     reference_from_checks,
 )
-from mnist_course.grade.report import find_submissions, format_report, summary_line, write_csv, write_json
+from mnist_course.grade.report import (
+    find_submissions, format_report, not_graded_because, safe_name, summary_line, write_csv, write_json,
+)
 from mnist_course.grade.results import (
     FAILED, NOT_ATTEMPTED, NOT_REACHED, PASSED, STATUSES, TAMPERED, TIMED_OUT, ExerciseResult, GradeError,
     Report,
@@ -57,6 +62,7 @@ __all__ = [
     "NOT_ATTEMPTED", "NOT_REACHED", "PACKAGE_DIR", "PASSED", "Plan", "Reference", "Report", "STATUSES",
     "TAMPERED", "TIMED_OUT", "WATCHED_VARIABLES", "canonical_source", "check_outputs", "course_number",
     "executed_target", "find_solution", "find_submissions", "format_report", "grade_many",
-    "grade_notebook", "interpret", "load_reference", "plan_execution", "reference_from_checks",
+    "grade_notebook", "interpret", "load_reference", "not_graded_because", "safe_name", "plan_execution",
+    "reference_from_checks",
     "resolve_mode", "save_executed", "summary_line", "write_csv", "write_json",
 ]

@@ -56,6 +56,9 @@ MANIFEST = "manifest.json"
 MAX_ARRAY_BYTES = 400 * 2**20
 #: Largest file named by a string answer that is handed over with it (a saved model).
 MAX_FILE_BYTES = 200 * 2**20
+#: A string answer ending in one of these that names a file hands the file over with it (the
+#: judge gets the path of its copy, with the same ending): a path relative to the notebook works.
+FILE_SUFFIXES = (".keras", ".h5", ".npz", ".npy")
 _DICTS = {"dict": dict, "Counter": collections.Counter, "OrderedDict": collections.OrderedDict,
           "defaultdict": dict}
 _SEQUENCES = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
@@ -100,7 +103,9 @@ class Recorder:
             return {"t": "none" if value is None else "ellipsis"}
         if isinstance(value, bool):
             return {"t": "bool", "v": value}
-        if type(value) in (int, float, complex, str, bytes):
+        if type(value) is str and value.lower().endswith(FILE_SUFFIXES):  # a saved model's path
+            return {**_plain(value), **self._named_file(value)}
+        if type(value) in (int, float, complex, bytes):
             return _plain(value)
         key = id(value)
         if key in self.ids:
@@ -193,7 +198,8 @@ class Recorder:
     def _named_file(self, text: str) -> dict:
         """A string or Path that names a file (a saved model): the file goes along with it."""
         try:
-            if not os.path.isfile(text) or os.path.getsize(text) > MAX_FILE_BYTES:
+            if not text or len(text) > 4096 or "\n" in text or not os.path.isfile(text) \
+                    or os.path.getsize(text) > MAX_FILE_BYTES:
                 return {}
         except (OSError, ValueError):
             return {}
@@ -241,6 +247,15 @@ def _figure_properties(recorder: Recorder, figure: Any) -> dict:
     }
 
 
+def _line_values(values: Any) -> np.ndarray:
+    """A line's x or y values: numbers as floats; anything else (categories such as ``"epoch 1"``,
+    which Matplotlib draws on a categorical axis) as strings."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return np.asarray([str(v) for v in np.asarray(values, dtype=object).ravel()], dtype=str)
+
+
 def _axes_properties(recorder: Recorder, ax: Any) -> dict:
     legend = ax.get_legend()
     return {
@@ -249,8 +264,8 @@ def _axes_properties(recorder: Recorder, ax: Any) -> dict:
         "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
         "xscale": ax.get_xscale(), "yscale": ax.get_yscale(),
         "xlim": [float(v) for v in ax.get_xlim()], "ylim": [float(v) for v in ax.get_ylim()],
-        "lines": [{"x": recorder._array(np.asarray(line.get_xdata(), dtype=float)),
-                   "y": recorder._array(np.asarray(line.get_ydata(), dtype=float)),
+        "lines": [{"x": recorder._array(_line_values(line.get_xdata())),
+                   "y": recorder._array(_line_values(line.get_ydata())),
                    "label": str(line.get_label()), "linestyle": str(line.get_linestyle()),
                    "marker": str(line.get_marker())} for line in ax.get_lines()],
         "collections": [recorder._array(np.asarray(c.get_offsets(), dtype=float)) for c in ax.collections],
@@ -312,13 +327,38 @@ def regular_file(path: str) -> bool:
         return False
 
 
+#: Largest status file or manifest read (bytes).
+MAX_SMALL_FILE = 8 * 2**20
+
+
+def read_small(path: str | os.PathLike, limit: int = MAX_SMALL_FILE) -> str:
+    """The text of ``path`` if it is a regular file (not a link, a pipe or a device, which
+    could keep a reader waiting) of at most ``limit`` bytes; :class:`CaptureError` otherwise.
+
+    Example:
+        >>> read_small("/dev/null")
+        Traceback (most recent call last):
+        ...
+        mnist_course.grade.capture.CaptureError: /dev/null is not a regular file
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        raise CaptureError(f"{os.fspath(path)} could not be opened ({error.strerror})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise CaptureError(f"{os.fspath(path)} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise CaptureError(f"{os.fspath(path)} is larger than {limit} bytes")
+    return data.decode("utf-8", errors="replace")
+
+
 def load(folder: str) -> Loaded:
     """Read the answers :func:`dump` wrote into ``folder``; raises :class:`CaptureError`."""
     try:
-        if not regular_file(os.path.join(folder, MANIFEST)):
-            raise CaptureError("the answers' manifest is missing or not a file")
-        with open(os.path.join(folder, MANIFEST), encoding="utf-8") as handle:
-            manifest = json.load(handle)
+        manifest = json.loads(read_small(os.path.join(folder, MANIFEST)))
         loader = _Loader(folder)
         names = manifest.get("names", [])
         args = [loader.decode(node, names[i] if i < len(names) else f"argument {i + 1}")
@@ -362,7 +402,8 @@ class _Loader:
         simple = {"none": lambda: None, "ellipsis": lambda: Ellipsis, "bool": lambda: bool(node["v"]),
                   "int": lambda: int(node["v"]), "float": lambda: float(node["v"]),
                   "complex": lambda: complex(float(node["v"][0]), float(node["v"][1])),
-                  "str": lambda: str(node["v"]), "bytes": lambda: base64.b64decode(node["v"])}
+                  "str": lambda: self.path(node["file"]) if "file" in node else str(node["v"]),
+                  "bytes": lambda: base64.b64decode(node["v"])}
         if kind in simple:
             return simple[kind]()
         if kind == "list":  # registered first: a list may contain itself

@@ -13,10 +13,11 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import re
 
-from mnist_course.grade.plan import Plan, first_line
-from mnist_course.grade.reference import Reference
+from mnist_course.grade.plan import Plan, _bound_names, first_line
+from mnist_course.grade.reference import Reference, parse
 from mnist_course.grade.results import (
     FAILED, NOT_ATTEMPTED, NOT_REACHED, PASSED, TAMPERED, TIMED_OUT, ExerciseResult,
 )
@@ -40,6 +41,46 @@ def error_text(name: str, value: str) -> str:
 
 def one_line(text: str) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _read_names(source: str) -> set[str]:
+    """Names a cell reads that it does not bind itself (those come from earlier cells)."""
+    tree = parse(source)
+    if tree is None:
+        return set()
+    read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return read - _bound_names(tree)
+
+
+def broken_inputs(plan: Plan, executed: set[int], failed: dict[int, str]) -> dict[int, tuple[int, str]]:
+    """For each executed cell that reads a name whose latest definition before it is in a
+    cell that raised (``failed``: index -> its error), or in a cell broken that way itself:
+    the first cell of that chain and the names it left broken. A crash in exercise 2.2 that left
+    ``x_train_flat`` at ``None`` marks every later cell reading ``x_train_flat``.
+
+    Example:
+        >>> broken_inputs(plan, {1, 2, 3}, {2: "TypeError: ..."})   # doctest: +SKIP
+        {3: (2, 'x_train_flat')}
+    """
+    cells = plan.notebook.cells
+    providers: dict[str, int] = {}  # name -> the latest executed cell that binds it
+    broken: dict[int, tuple[int, str]] = {}
+    for index in sorted(executed):
+        if index not in plan.original_index or cells[index].cell_type != "code":
+            continue
+        roots: dict[int, list[str]] = {}
+        for name in sorted(_read_names(cells[index].source)):
+            provider = providers.get(name)
+            if provider in failed:
+                roots.setdefault(provider, []).append(name)
+            elif provider in broken:
+                roots.setdefault(broken[provider][0], []).append(name)
+        if roots:
+            root = min(roots)
+            broken[index] = (root, " and ".join(roots[root]))
+        for name in _bound_names(parse(cells[index].source)):
+            providers[name] = index
+    return broken
 
 
 def interpret(plan: Plan, reference: Reference, outcome: Execution, verdicts: dict[str, dict],
@@ -67,6 +108,21 @@ def interpret(plan: Plan, reference: Reference, outcome: Execution, verdicts: di
         return f"cell {original + 1} (`{first_line(cells[index].source, 40)}`)"
 
     cell_errors = [f"{where(i)}: {text}" for i, text in errors if i not in exercise_indices]
+    broken = broken_inputs(plan, outcome.executed | graders, dict(errors))
+    owner = {i: e for e, found in plan.exercise_cells.items() for i in found}
+    raised = dict(errors)
+
+    def cause(index: int) -> str:
+        """Why the cell ``index`` could not do its work: the earlier error it depends on."""
+        root, name = broken[index]
+        text = raised[root]
+        if root in owner:
+            what = (f"exercise {owner[root]} is not attempted" if text.startswith("NotImplementedError")
+                    else f"exercise {owner[root]}'s cell {'ran out of time' if text == 'timed out' else 'raised ' + text}")
+        else:
+            what = f"{where(root)} {'ran out of time' if text == 'timed out' else 'raised ' + text}"
+        return f"it uses {name}, which an earlier error left undefined or broken: {what}"
+
     own: dict[str, list[str]] = {e: list(plan.tampering.get(e, [])) for e in reference.exercises}
     everywhere = list(plan.tampering.get(None, []))
     notes = list(plan.notes)
@@ -82,7 +138,11 @@ def interpret(plan: Plan, reference: Reference, outcome: Execution, verdicts: di
     for exercise in reference.exercises:
         grader_index = plan.grader_cells[exercise]
         verdict = verdicts.get(exercise) if grader_index in outcome.executed else None
-        status, detail = _status(exercise, plan, outcome, verdict, errors, grader_index, setup_ok, where)
+        cells_of = [i for i in plan.exercise_cells[exercise] if i < grader_index]
+        inherited = next((cause(i) for i in cells_of + [grader_index]
+                          if i in broken and broken[i][0] not in cells_of), "")
+        status, detail = _status(exercise, plan, outcome, verdict, errors, grader_index, setup_ok, where,
+                                 inherited)
         output = (verdict or {}).get("output", "") if status == PASSED else ""
         if own[exercise] or everywhere:
             found = f"the course's check: {status}" + (f" ({one_line(detail)})" if detail else "")
@@ -91,7 +151,10 @@ def interpret(plan: Plan, reference: Reference, outcome: Execution, verdicts: di
     return results, everywhere, notes, cell_errors
 
 
-def _status(exercise, plan: Plan, outcome: Execution, verdict, errors, grader_index, setup_ok, where):
+def _status(exercise, plan: Plan, outcome: Execution, verdict, errors, grader_index, setup_ok, where,
+            inherited: str = ""):
+    """The status and detail of one exercise; ``inherited`` says which earlier error broke
+    what this exercise uses (empty when nothing did)."""
     cells = plan.notebook.cells
     own = [i for i in plan.exercise_cells[exercise] if i < grader_index]
     earlier = next((f"{where(i)} raised {text}" for i, text in errors if i < min(own + [grader_index])), "")
@@ -126,6 +189,8 @@ def _status(exercise, plan: Plan, outcome: Execution, verdict, errors, grader_in
             return NOT_REACHED, f"NameError: {value}{because}"
         if name == "KeyboardInterrupt":
             continue
+        if inherited and name != "NameError":  # a NameError of a name no cell defines is a typo
+            return NOT_REACHED, inherited
         if earlier and "NoneType" in value and name in ("TypeError", "AttributeError"):
             # e.g. an earlier exercise left its answer at None and this one computes with it
             return NOT_REACHED, f"{error_text(name, value)}{because}"
@@ -147,6 +212,8 @@ def _status(exercise, plan: Plan, outcome: Execution, verdict, errors, grader_in
         text = f"{error[0]}: {error[1]}" if error else "no verdict"
         return NOT_REACHED, f"the check could not run ({text})"
     status, message = verdict.get("status"), verdict.get("message", "")
+    if inherited and status in (FAILED, NOT_REACHED):
+        return NOT_REACHED, inherited
     if status == NOT_REACHED:
         missing = re.search(r"name '(\w+)' is not defined", message)
         if missing and missing.group(1) not in plan.bound_before.get(grader_index, set()):

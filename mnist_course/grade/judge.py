@@ -65,10 +65,13 @@ def sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def start(*, python: str, env: dict, cwd: str, preload: bool, own_children: set[int] | None = None):
+def start(*, python: str, env: dict, cwd: str, preload: bool, own_children: set[int] | None = None,
+          wrap=None):
     """Start the judge: it waits for its job (see :func:`finish`); with ``preload`` it imports
-    Keras meanwhile. Its pid is kept in ``own_children`` until it ends."""
-    process = subprocess.Popen([python, "-I", "-B", "-c", _BOOT, "keras" if preload else "-"],
+    Keras meanwhile. Its pid is kept in ``own_children`` until it ends. ``wrap`` turns its
+    command into the command that runs it (in a sandbox, :func:`mnist_course.grade.sandbox.command`)."""
+    argv = [python, "-I", "-B", "-c", _BOOT, "keras" if preload else "-"]
+    process = subprocess.Popen(wrap(argv) if wrap else argv,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env, cwd=cwd)
     process.own_children = own_children if own_children is not None else set()
@@ -136,13 +139,14 @@ def _judge_one(exercise: str, job: dict, checks, capture, core) -> dict:
         if sha256(path) != digest:
             return {"status": ERROR, "message": f"the course's data {os.path.basename(path)} does not "
                                                 f"match its digest, so nothing was judged"}
+    if exercise in job.get("too_large", {}):
+        return {"status": FAILED, "message": f"Exercise {exercise}: {job['too_large'][exercise]}"}
     folder = os.path.join(job["answers"], exercise)
     try:
-        if not capture.regular_file(os.path.join(folder, "kernel.json")):
-            raise OSError("not a file")
-        with open(os.path.join(folder, "kernel.json"), encoding="utf-8") as handle:
-            handed = json.load(handle)
-    except (OSError, ValueError):
+        handed = json.loads(capture.read_small(os.path.join(folder, "kernel.json")))
+        if not isinstance(handed, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError, capture.CaptureError):
         return {"status": NOT_REACHED, "message": "no answer was handed over at the check position"}
     kind, message = handed.get("status"), str(handed.get("message", ""))
     if kind == "name error":

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from mnist_course.grade.results import GradeError
@@ -53,13 +54,33 @@ def check_outputs(inputs: list[Path], submissions: Path | None, files: list[Path
 
 
 def create_text(path: Path, text: str) -> None:
-    """Write ``text`` to a new file ``path``; raise :class:`GradeError` if anything is there."""
+    """Write ``text`` to a new file ``path``; raise :class:`GradeError` if anything is there.
+
+    The text goes to a temporary file beside ``path`` first, which is then linked in place
+    (a link is never made over an existing file): ``path`` appears whole or not at all.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        raise GradeError(f"{path} already exists and this run did not create it: not overwritten.")
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent,
+                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
-        with open(path, "x", encoding="utf-8", newline="") as handle:
+        with handle:
             handle.write(text)
-    except FileExistsError:
-        raise GradeError(f"{path} already exists and this run did not create it: not overwritten.") from None
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)  # as open() would have made it, not private
+        try:
+            os.link(handle.name, path)
+        except FileExistsError:
+            raise GradeError(f"{path} already exists and this run did not create it: not overwritten.") from None
+        except OSError:  # a file system without hard links: renamed, after one more look
+            if path.exists() or path.is_symlink():
+                raise GradeError(f"{path} already exists and this run did not create it: not overwritten.") from None
+            os.replace(handle.name, path)
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
 
 
 def same_file(a: Path, b: Path) -> bool:

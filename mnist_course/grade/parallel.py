@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from mnist_course.grade.notebook import DEFAULT_TIMEOUTS
+from mnist_course.grade.report import not_graded_because, safe_name
 from mnist_course.grade.results import Report, read_report
 
 #: The environment variables that set how many threads TensorFlow (and OpenMP) use.
@@ -112,7 +113,7 @@ def _grade_one(path: Path, arguments: Sequence[str], environment: dict[str, str]
             finished = subprocess.run(command, env=environment, capture_output=True, text=True,
                                       timeout=limit, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:  # subprocess.run has stopped the child
-            return Report(notebook=str(path), error=f"the grader did not finish within {limit:.0f} s")
+            return Report(notebook=safe_name(path), error=f"the grader did not finish within {limit:.0f} s")
         if target.exists():
             try:
                 return read_report(target)
@@ -121,7 +122,7 @@ def _grade_one(path: Path, arguments: Sequence[str], environment: dict[str, str]
         else:
             problem = f"it stopped with exit code {finished.returncode}"
         tail = " ".join(finished.stderr.strip().splitlines()[-3:])[-400:]
-        return Report(notebook=str(path), error=f"the grader crashed: {problem}. {tail}".strip())
+        return Report(notebook=safe_name(path), error=safe_name(f"the grader crashed: {problem}. {tail}".strip()))
 
 
 def grade_parallel(paths: Sequence[Path], *, jobs: int, arguments: Sequence[str] = (),
@@ -150,12 +151,19 @@ def grade_parallel(paths: Sequence[Path], *, jobs: int, arguments: Sequence[str]
         name = path.relative_to(root) if root else Path(path.name)
         return executed_dir / name.with_suffix(".executed.ipynb")
 
+    skipped = {index: not_graded_because(Path(path), root) if root is not None else None  # a class folder's files
+               for index, path in enumerate(paths)}
+    for index, reason in skipped.items():
+        if reason is not None:
+            reports[index] = Report(notebook=safe_name(paths[index]), error=reason)
+            if bar:
+                bar.advance(safe_name(Path(paths[index]).name))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_grade_one, path, arguments, environment, limit, executed_copy(path)): index
-                   for index, path in enumerate(paths)}
+                   for index, path in enumerate(paths) if skipped[index] is None}
         for future in as_completed(futures):
             index = futures[future]
             reports[index] = future.result()
             if bar:
-                bar.advance(Path(paths[index]).name)
+                bar.advance(safe_name(Path(paths[index]).name))
     return [report for report in reports if report is not None]

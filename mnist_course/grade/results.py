@@ -8,6 +8,8 @@ Example:
     (0, 1, '1 of 1 passed')
     >>> report_from_dict(report.to_dict()) == report
     True
+    >>> result_line(ExerciseResult("2.6", TIMED_OUT, "the exercise cell ran longer than the time limit (300 s)"))
+    '✘ Exercise 2.6 timed out: the exercise cell ran longer than the time limit (300 s).'
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED, TIMED_OUT, TAMPERED = (
 #: Every result an exercise can get. "tampered": its check cell was changed, or code replaces
 #: or patches the course's checks; the detail says what, and what the course's check found.
 STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED, TIMED_OUT, TAMPERED)
+#: The symbol each result's line starts with, as the course's checks print them.
+SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_ATTEMPTED: "○", NOT_REACHED: "○", TIMED_OUT: "✘", TAMPERED: "✘"}
+#: How a line says each result after "Exercise N.M".
+_PHRASES = {PASSED: "passed", FAILED: "failed", NOT_ATTEMPTED: "is not attempted yet",
+            NOT_REACHED: "was not reached", TIMED_OUT: "timed out", TAMPERED: "was tampered with"}
 
 
 class GradeError(Exception):
@@ -93,6 +100,26 @@ def summary(report: Report) -> str:
     counts = report.counts()
     parts = [f"{counts[PASSED]} of {len(report.exercises)} passed"]
     return ", ".join(parts + [f"{counts[s]} {s}" for s in STATUSES[1:] if counts[s]])
+
+
+def result_line(result: ExerciseResult) -> str:
+    """One exercise's result as one line that reads like the checks' own: a symbol, then
+    ``Exercise N.M``, the result and its detail (a check's message is kept as it is).
+
+    Example:
+        >>> result_line(ExerciseResult("1.2", NOT_REACHED, "it uses x_train, which cell 3 left undefined"))
+        '○ Exercise 1.2 was not reached: it uses x_train, which cell 3 left undefined.'
+    """
+    symbol = SYMBOLS.get(result.status, "•")
+    if result.status == PASSED and result.output.strip():
+        return result.output.strip()
+    detail = result.detail.strip()
+    if detail.startswith(f"Exercise {result.exercise}") and result.status in (FAILED, NOT_ATTEMPTED):
+        return f"{symbol} {detail}"  # the check's own message
+    line = f"{symbol} Exercise {result.exercise} {_PHRASES.get(result.status, result.status)}"
+    if not detail:
+        return line + "."
+    return f"{line}: {detail}" + ("" if detail.endswith((".", "!", "?")) or "\n" in detail else ".")
 
 
 def _fields(cls) -> set[str]:

@@ -31,8 +31,10 @@ import signal
 import stat
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from mnist_course.grade import sandbox
 from mnist_course.grade.plan import Plan
 from mnist_course.grade.reference import PACKAGE_DIR
 from mnist_course.grade.results import GradeError
@@ -310,6 +312,35 @@ def end_processes(token: str, pgid: int | None, root: Path, since: int | None = 
     _reap(since)
 
 
+def _collect(pid: int | None, since: int | None, wait: float = 2.0) -> None:
+    """Collect the exit status of the kernel's process and of what we adopted from it (a
+    sandbox's init ends just after its parent), so that no zombie is left per notebook."""
+    deadline = time.monotonic() + wait
+    while pid and time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        except ChildProcessError:
+            break
+        time.sleep(0.05)
+    while since is not None and time.monotonic() < deadline and _adopted(since):
+        _reap(since)
+        time.sleep(0.05)
+
+
+def _adopted(since: int) -> list[int]:
+    """Children adopted since ``since`` that have not been collected (alive or zombies)."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover - not Linux
+        return []
+    found = []
+    for entry in proc.iterdir():
+        stat_ = _stat(entry) if entry.name.isdigit() else None
+        if stat_ and stat_[0] == os.getpid() and stat_[1] >= since and int(entry.name) not in OWN_CHILDREN:
+            found.append(int(entry.name))
+    return found
+
+
 def _reap(since: int | None) -> None:
     """Collect the exit status of adopted children that have ended (no zombies left)."""
     proc = Path("/proc")
@@ -340,6 +371,7 @@ class Execution:
     stop_reason: str = ""
     kernel_log: str = ""
     cell_timeout: int = 0
+    survivors: list[int] = dataclasses.field(default_factory=list)  # processes that could not be ended
 
 
 def require_kernel(name: str) -> None:
@@ -351,10 +383,34 @@ def require_kernel(name: str) -> None:
         raise GradeError(f"there is no Jupyter kernel named {name!r} (see `jupyter kernelspec list`).") from None
 
 
+def sandboxed_kernel_manager(kernel_name: str, workspace: Workspace, state: sandbox.State,
+                             hidden: Sequence[Path] = ()):
+    """A kernel manager whose kernel runs in a sandbox (see :mod:`mnist_course.grade.sandbox`):
+    only ``workspace`` is writable (its course copy read-only), ``hidden`` folders are covered,
+    and the kernel talks to the grader through Unix sockets in ``workspace`` (ZeroMQ's ``ipc``
+    transport), so that the sandbox has no network at all. It is interrupted by a message,
+    not a signal (a signal would reach the sandbox, not the kernel in it)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            argv = super().format_kernel_cmd(extra_arguments)
+            return sandbox.command(argv, writable=[workspace.root], readable=[workspace.package_dir.parent],
+                                   hidden=hidden, cwd=workspace.root / "work", bwrap=state.bwrap,
+                                   python=argv[:1])
+
+    manager = SandboxedKernelManager(kernel_name=kernel_name, transport="ipc",
+                                     connection_file=str(workspace.root / "connection.json"))
+    manager.kernel_spec.interrupt_mode = "message"
+    return manager
+
+
 def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout: int, kernel_name: str,
-                 env: dict[str, str]) -> Execution:
-    """Run the copy cell by cell in a new kernel in ``workspace``; go on after errors and
-    cell timeouts; end every process of the run afterwards."""
+                 env: dict[str, str], sandbox_state: sandbox.State | None = None,
+                 hidden: Sequence[Path] = ()) -> Execution:
+    """Run the copy cell by cell in a new kernel in ``workspace`` (in a sandbox when
+    ``sandbox_state`` says one can be made); go on after errors and cell timeouts; end every
+    process of the run afterwards, and record any that could not be ended."""
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
@@ -368,13 +424,16 @@ def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
     log_path = workspace.root / "kernel.log"
+    manager = None
+    if sandbox_state is not None and sandbox_state.available:
+        manager = sandboxed_kernel_manager(kernel_name, workspace, sandbox_state, hidden)
     client = NotebookClient(
-        plan.notebook, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
+        plan.notebook, km=manager, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
         interrupt_on_timeout=True, record_timing=False, log=quiet,
         error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "time limit", "traceback": []},
         resources={"metadata": {"path": str(workspace.root / "work")}}, on_cell_executed=on_executed)
     deadline = time.monotonic() + timeout
-    pgid = None
+    pgid = kernel_pid = None
     become_subreaper()
     since = start_ticks()
     with open(log_path, "wb") as log:
@@ -395,6 +454,8 @@ def execute_plan(plan: Plan, *, workspace: Workspace, cell_timeout: int, timeout
             outcome.stop_reason = f"the kernel failed: {error.__class__.__name__}: {error}"
         finally:
             end_processes(workspace.token, pgid, workspace.root, since)
+            _collect(kernel_pid, since)
+            outcome.survivors = _processes_of(workspace.token, workspace.root, None)
     outcome.kernel_log = log_path.read_text(errors="replace")[-2000:]
     return outcome
 

@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="threads for TensorFlow and OpenMP in the kernel and the judge (default: "
                             "TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS, OMP_NUM_THREADS as set)")
     grade.add_argument("--quiet", action="store_true", help="print no progress lines for a folder")
+    grade.add_argument("--sandbox", choices=("auto", "required", "off"), default="auto",
+                       help="run each graded kernel, and the judge, in a bubblewrap sandbox (read-only "
+                            "files, no network, own processes): auto (default) where one can be made, "
+                            "required (refuse to grade without one), off")
     _add_grade_options(grade)
     _add_commands(commands)
     return parser
@@ -83,8 +87,18 @@ def _grade(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1.", file=sys.stderr)
             return EXIT_BAD_INPUT
+    from mnist_course.grade import sandbox
+
+    try:
+        state = sandbox.resolve(args.sandbox)
+    except grade.GradeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not state.available:
+        print(f"Note: {state.reason}", file=sys.stderr, flush=True)
+    args.sandbox_state = state
     options = dict(solutions=args.solutions, fast=args.fast, cell_timeout=args.cell_timeout,
-                   timeout=args.timeout, kernel_name=args.kernel, threads=args.threads)
+                   timeout=args.timeout, kernel_name=args.kernel, threads=args.threads, sandbox=state)
     path: Path = args.path
     files = [p for p in (args.json, args.csv) if p is not None]
     if args.stats is not None:  # the page and its chart are new files too
@@ -92,7 +106,7 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         if path.is_dir():
             paths = grade.find_submissions(path)
-            if not paths:
+            if not any(p.suffix.lower() == ".ipynb" for p in paths):
                 raise grade.GradeError(f"{path} holds no notebooks (*.ipynb).")
             folders = [args.executed] if args.executed is not None else []
             grade.check_outputs(paths, path, files, folders)
@@ -138,15 +152,19 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _write(grade, reports, args: argparse.Namespace, single: bool, root: Path | None) -> bool:
     """Write the JSON and CSV asked for (new files only); False if one could not be written."""
-    try:
-        if args.json:
-            grade.write_json(reports, args.json, single)
-        if args.csv:
-            grade.write_csv(reports, args.csv, root=root)
-    except grade.GradeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return False
-    return True
+    state = getattr(args, "sandbox_state", None)
+    sandbox = None if state is None else {"used": state.available, "reason": state.reason}
+    written = True
+    for option, write in ((args.json, lambda: grade.write_json(reports, args.json, single, sandbox=sandbox)),
+                          (args.csv, lambda: grade.write_csv(reports, args.csv, root=root))):
+        if option is None:
+            continue
+        try:  # one that cannot be written does not keep the other from being written
+            write()
+        except (grade.GradeError, OSError, ValueError) as error:
+            print(f"error: {grade.safe_name(str(error))}", file=sys.stderr)
+            written = False
+    return written
 
 
 def _add_grade_options(grade: argparse.ArgumentParser) -> None:
@@ -168,22 +186,30 @@ def _add_commands(commands) -> None:
                                  description="Export the course to the autograding tools instructors run.")
     kinds = export.add_subparsers(dest="kind", required=True, metavar="TOOL")
     nbgrader = kinds.add_parser(
-        "nbgrader", help="solution notebooks with nbgrader's cell metadata",
-        description="Write the solution notebooks with nbgrader's cell metadata (answers as "
-                    "solution cells, check cells as locked autograder tests worth 1 point, the "
-                    "rest locked) into DIR, e.g. COURSE/source/ps1, for nbgrader generate_assignment.")
-    nbgrader.add_argument("directory", type=Path, metavar="DIR")
+        "nbgrader", help="an nbgrader course folder: config and solution notebooks with nbgrader's metadata",
+        description="Write an nbgrader course folder COURSE: nbgrader_config.py (time limits the "
+                    "course needs, the kernel) and source/ASSIGNMENT/ with the solution notebooks "
+                    "carrying nbgrader's cell metadata (answers as solution cells, check cells as "
+                    "locked autograder tests worth 1 point, the rest locked), one assignment per "
+                    "notebook unless --assignment names one. COURSE/source/NAME writes assignment "
+                    "NAME. Existing files that differ are kept, never overwritten.")
+    nbgrader.add_argument("directory", type=Path, metavar="COURSE")
     nbgrader.add_argument("--notebook", action="append", metavar="NN",
                           help="only this course notebook (repeat for more; default all)")
+    nbgrader.add_argument("--assignment", metavar="NAME",
+                          help="put the notebooks in one assignment NAME (default: one per notebook, named like it)")
     nbgrader.add_argument("--solutions", type=Path, metavar="DIR",
                           help="the solution notebooks (default: solutions/ of the course checkout)")
     gradescope = kinds.add_parser(
-        "gradescope", help="a Gradescope autograder zip",
-        description="Write a Gradescope autograder (setup.sh, run_autograder, the course's wheel "
-                    "without solutions): one test per exercise, the check's message as its output.")
-    gradescope.add_argument("zip", type=Path, metavar="FILE.zip")
+        "gradescope", help="Gradescope autograders, one zip per notebook",
+        description="Write Gradescope autograders (setup.sh, run_autograder, the course's wheel "
+                    "without solutions, a README with the settings to use): one test per exercise, "
+                    "the check's message as its output. TARGET is FILE.zip for one notebook "
+                    "(--notebook NN), or a folder that gets one zip per notebook. Prints the memory, "
+                    "CPU and timeout to set in Gradescope, measured for that notebook and mode.")
+    gradescope.add_argument("zip", type=Path, metavar="TARGET")
     gradescope.add_argument("--notebook", action="append", metavar="NN",
-                            help="course notebook of the assignment (repeat for more; default all)")
+                            help="course notebook (one for FILE.zip; repeat for a folder; default all)")
     gradescope.add_argument("--fast", action="store_true",
                             help="grade in fast mode (10%% sample, 2 epochs); default full mode")
     gradescope.add_argument("--visibility", default="visible",
@@ -200,6 +226,10 @@ def _add_commands(commands) -> None:
                            help=f"where to put them (default ./{DEFAULT_FOLDER})")
     notebooks.add_argument("--force", action="store_true",
                            help="replace notebooks that differ without asking (after a backup)")
+    notebooks.add_argument("--no-kernel", action="store_true",
+                           help="do not register the notebooks' Jupyter kernel \"mnist-course\" for this "
+                                "Python (by default it is registered, for your user, when it is missing or "
+                                "starts another Python; in a terminal you are asked first)")
 
 
 def _error(message: str) -> int:
@@ -210,15 +240,36 @@ def _error(message: str) -> int:
 def _export_nbgrader(args: argparse.Namespace) -> int:
     from mnist_course.export import nbgrader
     from mnist_course.export.wheel import CHECKOUT
+    from mnist_course.tools.install import KERNEL_NAME, kernel_status
     from mnist_course.tools.ipynb import NotebookError
 
     try:
-        written = nbgrader.export(args.solutions or CHECKOUT / "solutions", args.directory, args.notebook)
-    except NotebookError as error:
+        done = nbgrader.export_course(args.solutions or CHECKOUT / "solutions", args.directory, args.notebook,
+                                      args.assignment)
+    except (NotebookError, ValueError, OSError) as error:
         return _error(str(error))
-    for path in written:
+    for path in done.written:
         print(f"wrote {path}")
-    print(f"Next: put {args.directory} at COURSE/source/ASSIGNMENT/ and run `nbgrader generate_assignment ASSIGNMENT`.")
+    for path in done.unchanged:
+        print(f"unchanged {path}")
+    for path in done.kept:
+        print(f"kept {path}: it exists with other content (yours?); not replaced."
+              + (f" Make sure it sets c.Execute.timeout = {nbgrader.CELL_TIMEOUT} (nbgrader's default, 30 s per "
+                 f"cell, stops a notebook that trains)." if path.name == nbgrader.CONFIG else ""))
+    print(f"Time limits (in {done.course / nbgrader.CONFIG}): {nbgrader.CELL_TIMEOUT} s per cell, "
+          f"{nbgrader.STARTUP_TIMEOUT} s for a kernel to start.")
+    status = kernel_status()
+    command = f"python -m ipykernel install --user --name {KERNEL_NAME} --display-name \"Python (mnist-course)\""
+    if status.registered:
+        print(f"Kernel: the notebooks run in the Jupyter kernel \"{KERNEL_NAME}\"; here it starts {status.python}. "
+              f"On another grading machine, register it with the Python that has mnist-course: {command}")
+    else:
+        print(f"Kernel: the notebooks run in the Jupyter kernel \"{KERNEL_NAME}\", which is NOT registered here "
+              f"(nbgrader would stop with NoSuchKernel). Register it with the Python that has mnist-course: {command}")
+    first = done.assignments[0] if done.assignments else "ASSIGNMENT"
+    print(f"Next: cd {done.course} && nbgrader generate_assignment {first}; after collecting, "
+          f"nbgrader autograde {first} --create (MNIST must be on the grading machine: `mnist-course` finds it "
+          f"through MNIST_COURSE_DATA or Keras's cache).")
     return EXIT_OK
 
 
@@ -227,12 +278,15 @@ def _export_gradescope(args: argparse.Namespace) -> int:
     from mnist_course.export.wheel import BuildError
 
     try:
-        path = gradescope.export(args.zip, args.notebook, fast=args.fast, visibility=args.visibility,
-                                 cell_timeout=args.cell_timeout, timeout=args.timeout)
-    except (ValueError, BuildError) as error:
+        written = gradescope.export(args.zip, args.notebook, fast=args.fast, visibility=args.visibility,
+                                    cell_timeout=args.cell_timeout, timeout=args.timeout)
+    except (ValueError, BuildError, OSError) as error:
         return _error(str(error))
-    print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment "
-          f"(base image Ubuntu 24.04).")
+    for autograder in written:
+        print(f"wrote {autograder.path}: the autograder of notebook {autograder.number}")
+        print(autograder.advice)
+    print("Upload each zip as the autograder of a Gradescope programming assignment (base image Ubuntu 24.04) "
+          "and set its memory, CPU and timeout as above (also in the zip's README.md).")
     return EXIT_OK
 
 
@@ -260,8 +314,38 @@ def _notebooks(args: argparse.Namespace) -> int:
     for path in result.kept:
         print(f"kept {path}: it differs from the course's copy (your work?); not replaced. "
               f"--force replaces it after a backup.")
+    _kernel(args, interactive=sys.stdin.isatty())
     print(f"Next: jupyter lab {args.directory}")
     return EXIT_OK
+
+
+def _kernel(args: argparse.Namespace, interactive: bool) -> None:
+    """Register the notebooks' kernel for this Python (or say how), and say which it is."""
+    from mnist_course.tools.install import KERNEL_DISPLAY_NAME, KERNEL_NAME, kernel_status, register_kernel
+
+    status = kernel_status()
+    command = f"{sys.executable} -m ipykernel install --user --name {KERNEL_NAME} --display-name \"{KERNEL_DISPLAY_NAME}\""
+    if status.for_this_python:
+        print(f"The notebooks' Jupyter kernel \"{KERNEL_DISPLAY_NAME}\" ({KERNEL_NAME}) is registered for "
+              f"this Python ({sys.executable}), in {status.folder}.")
+        return
+    now = (f"it starts another Python ({status.python})" if status.registered
+           else "Jupyter does not know it yet (it would say NoSuchKernel)")
+    if args.no_kernel or (interactive and input(
+            f"The notebooks run in the Jupyter kernel \"{KERNEL_NAME}\": {now}. Register it for this "
+            f"Python ({sys.executable})? [Y/n] ").strip().lower() in ("n", "no")):
+        print(f"Not registered: the notebooks name the kernel \"{KERNEL_NAME}\" and {now}. "
+              f"To register it for this Python: {command}")
+        return
+    try:
+        folder = register_kernel()
+    except Exception as error:  # e.g. a folder that cannot be written
+        print(f"error: could not register the Jupyter kernel \"{KERNEL_NAME}\" ({error.__class__.__name__}: "
+              f"{error}). Fix: run {command}", file=sys.stderr)
+        return
+    print(f"Registered the Jupyter kernel \"{KERNEL_DISPLAY_NAME}\" ({KERNEL_NAME}) for this Python "
+          f"({sys.executable}) in {folder}: Jupyter opens the notebooks in it"
+          + (f" (before, {now})." if status.registered else "."))
 
 
 def _grade_folder_in_parallel(args: argparse.Namespace, paths: list[Path]):
@@ -273,7 +357,7 @@ def _grade_folder_in_parallel(args: argparse.Namespace, paths: list[Path]):
     arguments = []
     if args.fast is not None:
         arguments.append("--fast" if args.fast else "--full")
-    for option in ("cell_timeout", "timeout", "solutions", "kernel"):
+    for option in ("cell_timeout", "timeout", "solutions", "kernel", "sandbox"):
         value = getattr(args, option)
         if value is not None:
             arguments += [f"--{option.replace('_', '-')}", str(value)]

@@ -9,6 +9,11 @@ A file that already exists is never replaced without asking: it is kept (and rep
 replaced after a "yes" (interactive) or with ``force=True``, and even then its old version
 is first copied to ``DIR/backup/``.
 
+The notebooks name the Jupyter kernel ``mnist-course``. :func:`register_kernel` registers it
+for the Python this runs in (with ipykernel's own installer, as ``make setup`` does), and
+:func:`kernel_status` says whether it is registered and for which Python: a student who
+installed the course with pip gets it from ``mnist-course notebooks``.
+
 Example:
     $ pip install mnist-course
     $ mnist-course notebooks            # writes ./mnist-course-notebooks/01_meet_the_data.ipynb, ...
@@ -18,9 +23,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+
+import sys
 
 from mnist_course.tools.student import _backup
 
@@ -28,6 +36,63 @@ from mnist_course.tools.student import _backup
 DEFAULT_FOLDER = "mnist-course-notebooks"
 PACKAGED = "_notebooks"  # folder inside the package, filled at build time
 CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+#: The Jupyter kernel the notebooks name in their metadata, and its display name.
+KERNEL_NAME, KERNEL_DISPLAY_NAME = "mnist-course", "Python (mnist-course)"
+
+
+@dataclasses.dataclass
+class KernelStatus:
+    """Whether the kernel ``name`` is registered, where, and for which Python."""
+
+    name: str
+    folder: str | None = None   # its kernelspec folder; None when not registered
+    python: str | None = None   # the interpreter it starts (argv[0])
+
+    @property
+    def registered(self) -> bool:
+        return self.folder is not None
+
+    @property
+    def for_this_python(self) -> bool:
+        """True when it starts the interpreter this code runs in."""
+        return self.python is not None and _same_file(self.python, sys.executable)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b) and Path(a).absolute().parent == Path(b).absolute().parent
+    except OSError:
+        return False
+
+
+def kernel_status(name: str = KERNEL_NAME) -> KernelStatus:
+    """Where Jupyter finds the kernel ``name`` (as ``jupyter kernelspec list`` would) and the
+    Python it starts.
+
+    Example:
+        >>> kernel_status("no-such-kernel").registered
+        False
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return KernelStatus(name)
+    return KernelStatus(name, spec.resource_dir, spec.argv[0] if spec.argv else None)
+
+
+def register_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_NAME) -> Path:
+    """Register the Jupyter kernel ``name`` for this Python, for the current user (ipykernel's
+    ``install --user``, as ``make setup`` does); returns its kernelspec folder.
+
+    Example:
+        >>> register_kernel()     # doctest: +SKIP
+        PosixPath('/home/ada/.local/share/jupyter/kernels/mnist-course')
+    """
+    from ipykernel.kernelspec import install
+
+    return Path(install(user=True, kernel_name=name, display_name=display_name))
 
 
 def notebook_files() -> list:
