@@ -172,7 +172,7 @@ class Run:
         name = f"{self.label}: " if self.label is not None else ""
         if not self.done:
             return f"{name}epoch 1 of {self.epochs} running"
-        stopped = f" (stopped early, of {self.epochs})" if self.finished and self.done < self.epochs else ""
+        stopped = " (stopped early)" if self.finished and self.done < self.epochs else ""
         values = ", ".join(f"{key} {_format(key, series[-1])}" for key, series in self.history.items())
         return (f"{name}epoch {self.done} of {self.epochs}{stopped} in "
                 f"{_duration(self.elapsed())}: {values}")

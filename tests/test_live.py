@@ -103,6 +103,8 @@ def test_a_nan_loss_and_a_loss_above_ln_10_are_marked():
     assert red_crosses and np.count_nonzero(np.isfinite(red_crosses[0].get_ydata())) == 2
     assert any(line.get_label().startswith("guessing: ln 10") for line in loss_ax.get_lines())
     assert loss_ax.get_yscale() == "linear"  # 40 / 3: no need for a log scale
+    board.runs[0].finished = board.runs[0].started + 2.0  # TerminateOnNaN stopped it
+    assert "epoch 3 of 4 (stopped early) in 2 s: loss NaN" in board.summary()
 
     above = Run(None, epochs=2, history={"loss": [1000.0, 5.0]})
     assert "above ln 10" in above.trouble() and "epoch 1" in above.trouble()
