@@ -492,3 +492,23 @@ def compare_histories(
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize="small")
     return ax
+
+
+def live(*, sweep: str | None = None, label: object = None, show: str | None = None):
+    """Training curves that grow while ``fit`` runs: pass the result to ``fit``'s callbacks.
+
+    ``model.fit(x, y, epochs=mode.epochs(20), callbacks=[plots.live()])`` shows one figure of
+    the loss and accuracy per epoch (training and validation), updated in place, with the time
+    spent and left and a red mark when the loss becomes NaN or rises above ln 10. The runs of
+    a sweep share one figure: ``plots.live(sweep="learning rate", label=rate)`` in each run.
+    Run by a program (nbconvert, the grader) it shows only the final figure (one line in fast
+    mode). Introduced in notebook 02; the details are in :mod:`mnist_course.live`.
+
+    Example:
+        >>> callback = live()
+        >>> callback.frames
+        0
+    """
+    from mnist_course.live import live as make_live_view
+
+    return make_live_view(sweep=sweep, label=label, show=show)

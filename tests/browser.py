@@ -304,6 +304,13 @@ class Page:
 
     def run(self, cell, timeout: float | None = None) -> None:
         """Run a cell (Ctrl+Enter in its editor) and wait until it has finished."""
+        finished = self.start(cell)
+        self.wait(lambda _: finished(), f"the cell did not finish running: {self.cell_text(cell)[:80]!r}",
+                  timeout)
+
+    def start(self, cell):
+        """Start running a cell (Ctrl+Enter in its editor) without waiting; returns a function
+        that says whether it has finished (its prompt shows a new number)."""
         from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
 
@@ -313,12 +320,11 @@ class Page:
         editor.click()
         editor.send_keys(Keys.CONTROL, Keys.ENTER)
 
-        def finished(_):
+        def finished() -> bool:
             prompt = self._prompt(cell)
             return prompt != before and "*" not in prompt and any(ch.isdigit() for ch in prompt)
 
-        self.wait(finished, f"the cell did not finish running: {self.cell_text(cell)[:80]!r}",
-                  timeout)
+        return finished
 
     def _prompt(self, cell) -> str:
         from selenium.webdriver.common.by import By
