@@ -73,6 +73,8 @@ def solution_lines(notebook, minimum: int = 16) -> list[str]:
     """The lines a solution notebook holds between ``### BEGIN SOLUTION`` and ``### END SOLUTION``,
     and the expressions they assign (stripped, at least ``minimum`` characters): a failure may show
     none of them, whichever exercise it belongs to."""
+    import re
+
     import nbformat
 
     lines, inside = [], False
@@ -85,5 +87,7 @@ def solution_lines(notebook, minimum: int = 16) -> list[str]:
                 inside = False
             elif inside:
                 # the whole line, and the expression it assigns (shown alone it is the answer too)
-                lines += [part for part in {text, text.partition(" = ")[2]} if len(part) >= minimum]
+                # (a bare name or a call without arguments, such as build_mlp(), names, not answers)
+                lines += [part for part in {text, text.partition(" = ")[2]}
+                          if len(part) >= minimum and not re.fullmatch(r"[\w.]+(\(\))?", part)]
     return lines

@@ -94,6 +94,8 @@ CORRECT = {
                                   _tf().reduce_mean(_tf().cast(c.x_train, "float32")),
                                   _tf().math.reduce_std(_tf().cast(c.x_train, "float32")))),
         ("rounded to 2 decimals", lambda c: (0, 255, round(float(c.x_train.mean()), 2), round(float(c.x_train.std()), 2))),
+        ("one-element arrays", lambda c: (np.array([c.x_train.min()]), [c.x_train.max()], np.atleast_1d(c.x_train.mean()),
+                                          np.array([[c.x_train.std()]], dtype=np.float32))),
     ],
     "1.4": [
         ("list comprehension", lambda c: (np.array([c.x_train[c.y_train == d].mean(axis=0) for d in range(10)]),)),
@@ -156,6 +158,9 @@ WRONG = {
     "1.3": [
         ("scaled", lambda c: tuple(f(c.x_train / 255) for f in (np.min, np.max, np.mean, np.std)), "raw uint8"),
         ("test set", lambda c: tuple(f(c.x_test) for f in (np.min, np.max, np.mean, np.std)), "x_train"),
+        ("train and test pooled", lambda c: tuple(f(np.concatenate([c.x_train.ravel(), c.x_test.ravel()]))
+                                                   for f in (np.min, np.max, np.mean, np.std)), "include the test images"),
+        ("tf mean in uint8", lambda c: (0, 255, _tf().reduce_mean(c.x_train), c.x_train.std()), "whole number"),
         ("variance", lambda c: (c.x_train.min(), c.x_train.max(), c.x_train.mean(), c.x_train.var()), "square root"),
         ("mean per pixel", lambda c: (c.x_train.min(), c.x_train.max(), c.x_train.mean(axis=0), c.x_train.std()),
          "leave out axis"),

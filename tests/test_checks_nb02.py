@@ -427,7 +427,7 @@ CORRECT = {
                                                      np.float64(0.1))),
         ("string keys", lambda c: ({str(r): run for r, run in c.sweep.items()}, {str(r): v for r, v in c.sweep_table().items()},
                                    "0.1" and 0.1)),
-        ("best rate as a one-element list", lambda c: (c.sweep, c.sweep_table(), [0.1])),
+        ("best rate as a numpy array", lambda c: (c.sweep, c.sweep_table(), np.array(0.1))),
         ("max over items", lambda c: (c.sweep, c.sweep_table(), max(c.sweep_table().items(), key=lambda kv: kv[1])[0])),
         ("val_acc via key list", lambda c: (c.sweep, {r: run.history["val_accuracy"][len(run.history["val_accuracy"]) - 1]
                                                       for r, run in c.sweep.items()}, 0.1)),
@@ -689,6 +689,7 @@ WRONG = {
         ("chosen on training accuracy", lambda c: (c.sweep, c.sweep_table(), 1.0), "highest|not on a loss"),
         ("chosen on the first epoch", lambda c: (c.sweep, c.sweep_table(), 0.3), "first epoch"),
         ("chosen on test accuracy", lambda c: (c.sweep, c.sweep_table(), 0.03), "test"),
+        ("a list of one rate", lambda c: (c.sweep, c.sweep_table(), [0.1]), "rate itself"),
         ("argmax index", lambda c: (c.sweep, c.sweep_table(), 2), "rates you tried"),
         ("the best accuracy instead of its rate", lambda c: (c.sweep, c.sweep_table(), 0.92), "rates you tried"),
         ("two rates", lambda c: ({r: c.sweep[r] for r in (0.01, 0.1)}, {r: c.sweep_table()[r] for r in (0.01, 0.1)}, 0.1),

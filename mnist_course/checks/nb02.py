@@ -1015,6 +1015,9 @@ def exercise_2_8(histories: Any, validation_accuracies: Any, best_learning_rate:
             what, hint = _sweep_mistake(run, logs, value, val_key)
             fail("2.8", f"validation_accuracies[{rate:g}] is {what}.", hint)
         finals[rate] = float(logs[val_key][-1])
+    if isinstance(best_learning_rate, (list, tuple)):
+        fail("2.8", f"best_learning_rate is a {type(best_learning_rate).__name__}, not the rate itself.",
+             "Store one number, one of the rates you tried: the cells below use it as a number.")
     if not is_number(best_learning_rate):
         fail("2.8", "best_learning_rate is not a single number.", "It is one of the rates you tried.")
     best = number(best_learning_rate)
