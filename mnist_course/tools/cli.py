@@ -6,18 +6,20 @@
     passed, 1 when one did not, 2 on bad input. ``--jobs N`` grades N at once
     (:mod:`mnist_course.grade.parallel`), ``--stats FILE.md`` writes the class statistics
     (:mod:`mnist_course.grade.stats`).
-``export nbgrader DIR``, ``export gradescope FILE.zip``
-    The exports to nbgrader and Gradescope (:mod:`mnist_course.export`).
+``export nbgrader COURSE``, ``export gradescope TARGET``
+    The exports to nbgrader (a course folder with its config) and Gradescope (one
+    autograder zip per notebook, with the settings to use) (:mod:`mnist_course.export`).
 ``notebooks [DIR]``
-    Copy the student notebooks that ship in the package into ``DIR``
-    (:mod:`mnist_course.tools.install`).
+    Copy the student notebooks that ship in the package into ``DIR`` and register their
+    Jupyter kernel for this Python (:mod:`mnist_course.tools.install`).
 
 Example:
     $ mnist-course grade notebooks/01_meet_the_data.ipynb
     $ mnist-course grade submissions/ --jobs 2 --csv grades.csv --json grades.json --stats stats.md
     $ MNIST_COURSE_FAST=1 python -m mnist_course grade notebooks/02_logistic_regression.ipynb --executed feedback.ipynb
-    $ mnist-course export nbgrader nbgrader-course/source/ps1 --notebook 01
+    $ mnist-course export nbgrader nbgrader-course --notebook 01
     $ mnist-course export gradescope autograder.zip --notebook 01
+    $ mnist-course export gradescope autograders/
     $ mnist-course notebooks
 """
 
