@@ -27,12 +27,12 @@ setup: ## Create .venv, install the course and its test tools, register the Jupy
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
 	$(MAKE) --no-print-directory nbgrader
 	@# The grader runs each submission in a bubblewrap sandbox; install it where apt exists.
-	@if ! $(BIN)/python -m mnist_course.grade.sandbox >/dev/null && command -v apt-get >/dev/null 2>&1; then \
+	@if ! $(BIN)/python -m mnist_course sandbox >/dev/null && command -v apt-get >/dev/null 2>&1; then \
 		as_root=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
 		($$as_root apt-get install -y -qq bubblewrap || ($$as_root apt-get update -qq && $$as_root apt-get install -y -qq bubblewrap)) >/dev/null 2>&1 \
 			|| echo "warning: could not install bubblewrap (sudo apt-get install bubblewrap); grading falls back to no sandbox"; \
 	fi
-	@$(BIN)/python -m mnist_course.grade.sandbox || true
+	@$(BIN)/python -m mnist_course sandbox || true
 	@echo "Setup done. Next: make test (or make lab to start the course)."
 
 test: ## Run every test, and every solution notebook in fast mode (nbval)

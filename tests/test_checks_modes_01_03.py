@@ -86,8 +86,8 @@ def test_2_7_the_training_images_accuracy_is_named_in_both_modes(data, capsys, m
     x, onehot = _flat(x_train), np.eye(10, dtype="float32")[y_train]
     history = model.fit(x, onehot, batch_size=32, epochs=2 if mode.is_fast_mode() else 1, verbose=0)
     steps = math.ceil(len(x_train) / 32)
-    history.history = {key: (values * 20)[:mode.epochs(20)] for key, values in history.history.items()}
-    history.params = {"epochs": mode.epochs(20), "steps": steps, "verbose": 0}
+    history.history = {key: (values * nb02.NUM_EPOCHS)[:mode.epochs(nb02.NUM_EPOCHS)] for key, values in history.history.items()}
+    history.params = {"epochs": mode.epochs(nb02.NUM_EPOCHS), "steps": steps, "verbose": 0}
     test = model.evaluate(_flat(x_test), np.eye(10)[y_test], verbose=0)[1]
     passes(capsys, nb02.exercise_2_7, model, history, test)
     train = model.evaluate(x, onehot, verbose=0)[1]

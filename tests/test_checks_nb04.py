@@ -11,7 +11,6 @@ it looks at any number get a History built without training (``fake_history``).
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest

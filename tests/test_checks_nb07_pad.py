@@ -100,6 +100,10 @@ def test_the_solution_passes(capsys, answer, data, mnist_model):
     passes(capsys, check.exercise_7_5, *call({}, answer, data, mnist_model))
 
 
+def test_a_gap_in_a_one_element_array_passes_as_everywhere_else(capsys, answer, data, mnist_model):
+    passes(capsys, check.exercise_7_5, *call({"gap": np.array([answer["gap"]])}, answer, data, mnist_model))
+
+
 def test_a_student_with_loops_and_sklearn(capsys, answer, data, mnist_model):
     images, labels = data
     predictions = [int(np.argmax(mnist_model.predict(image[np.newaxis, ..., np.newaxis] / 255, verbose=0)))
@@ -174,7 +178,7 @@ def test_wrong_gaps_are_rejected(answer, data, mnist_model):
     check_fails({"gap": answer["test_accuracy"]}, answer, data, mnist_model, "not the difference")
     check_fails({"gap": (1 - answer["accuracy"]) / (1 - answer["test_accuracy"])}, answer, data,
                 mnist_model, "not the difference")
-    check_fails({"gap": [gap]}, answer, data, mnist_model, "not one number")
+    check_fails({"gap": [gap, gap]}, answer, data, mnist_model, "not one number")
 
 
 def test_wrong_lists_of_wrong_images_are_rejected(answer, data, mnist_model):

@@ -27,7 +27,7 @@ from mnist_course.tools import cli
 from mnist_course.export.nbgrader import nbgrader_notebook
 from mnist_course.tools.ipynb import CHECK_TAG, EXERCISE_TAG, NotebookError, exercise_ids
 
-from submissions import EXERCISES_01, WRONG, submission
+from submissions import WRONG, submission
 
 NBGRADER_PREFIX = ROOT / ".nbgrader"
 

@@ -31,7 +31,7 @@ from mnist_course.checks._core import (
     NotAttempted, call_student, check_shape, close, fail, is_number, number, passed, require_attempt,
     summary_for, to_array,
 )
-from mnist_course.checks._answers import check_single_fit, count_mistake, cross_entropy, extra_layers
+from mnist_course.checks._answers import check_single_fit, count_mistake, cross_entropy
 from mnist_course.checks._model import accuracy_key, accuracy_tolerance, activation_name, read_model
 from mnist_course.data import course_data
 

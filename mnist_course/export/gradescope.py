@@ -9,7 +9,7 @@ root (Gradescope's layout, https://gradescope-autograders.readthedocs.io/en/late
   ``$AUTOGRADER_ROOT/venv``, installs the course from the wheel in the zip (the package and
   the student notebooks, never the solutions) and fetches MNIST;
 - ``run_autograder``: run for every submission: says whether the grader's sandbox can be made
-  (``python -m mnist_course.grade.sandbox``, when the course has it), grades the submitted
+  (``python -m mnist_course sandbox``), grades the submitted
   notebook with the course's grader and writes ``results/results.json``;
 - ``autograder.json``: the course notebook of the assignment, its exercises (one test, one
   point each), the mode (full or fast), the time limits and the tests' visibility;
@@ -97,11 +97,9 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${MNIST_COURSE_PYTHON:-$ROOT/venv/bin/python}"
 cd "$ROOT"
 SANDBOX=""
-if "$PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("mnist_course.grade.sandbox") is None)' 2>/dev/null; then
-    # one line: whether the grader can run notebooks in a bubblewrap sandbox here
-    SANDBOX="$("$PYTHON" -m mnist_course.grade.sandbox 2>&1 | head -n 1)"
-    echo "$SANDBOX"
-fi
+# one line: whether the grader can run notebooks in a bubblewrap sandbox here
+SANDBOX="$("$PYTHON" -m mnist_course sandbox 2>&1 | head -n 1)"
+echo "$SANDBOX"
 exec "$PYTHON" -m mnist_course.export.gradescope run --root "$ROOT" --config "$ROOT/source/autograder.json" \
     --sandbox-line "$SANDBOX"
 """

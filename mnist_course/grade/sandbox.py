@@ -17,7 +17,7 @@ student's kernel, and afterwards the judge, inside one of its own:
 Where no sandbox can be made (no ``bwrap``, user namespaces turned off, not Linux), the
 grader falls back to the containment it has without one and says so (see :func:`probe`).
 
-``python -m mnist_course.grade.sandbox`` prints one line saying whether graded kernels run in
+``mnist-course sandbox`` (``python -m mnist_course sandbox``) prints one line saying whether graded kernels run in
 a sandbox here and why not; it exits 0 when a sandbox can be made, 1 when not.
 
 Example:
@@ -186,6 +186,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(("yes: " if state.available else "no: ") + state.reason)
     return 0 if state.available else 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,6 +9,8 @@
 ``export nbgrader COURSE``, ``export gradescope TARGET``
     The exports to nbgrader (a course folder with its config) and Gradescope (one
     autograder zip per notebook, with the settings to use) (:mod:`mnist_course.export`).
+``sandbox``
+    One line: whether graded kernels run in a bubblewrap sandbox here (exit 0) or not (exit 1).
 ``notebooks [DIR]``
     Copy the student notebooks that ship in the package into ``DIR`` and register their
     Jupyter kernel for this Python (:mod:`mnist_course.tools.install`).
@@ -219,6 +221,10 @@ def _add_commands(commands) -> None:
                             help="when students see the tests' results (default visible)")
     gradescope.add_argument("--cell-timeout", type=int, metavar="SECONDS")
     gradescope.add_argument("--timeout", type=int, metavar="SECONDS")
+    commands.add_parser(
+        "sandbox", help="say whether graded kernels run in a bubblewrap sandbox here",
+        description="Print one line: whether the grader can run notebooks in a bubblewrap sandbox on "
+                    "this machine, and why not. Exit code 0 when it can, 1 when not.")
     notebooks = commands.add_parser(
         "notebooks", help="copy the student notebooks into a folder",
         description="Copy the course's student notebooks into DIR. A notebook that is already "
@@ -382,6 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "sandbox":
+        from mnist_course.grade import sandbox
+
+        return sandbox.main()
     if args.command == "notebooks":
         return _notebooks(args)
     if args.command == "export":
