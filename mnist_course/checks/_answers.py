@@ -1,7 +1,6 @@
-"""Reading what a student hands in for notebooks 02 and 03: runs, losses, reported accuracies.
+"""Reading what a student hands in: runs, losses, reported accuracies.
 
-Small helpers the checks of :mod:`~mnist_course.checks.nb02` and :mod:`~mnist_course.checks.nb03`
-share, so both judge the same answer the same way:
+Small helpers the checks share, so that every notebook judges the same answer the same way:
 
 * :func:`check_single_fit` catches a model trained by more than the one ``fit`` its History
   shows (a training cell run twice), from the optimizer's own step counter;
@@ -41,7 +40,13 @@ def optimizer_steps(model: Any) -> int | None:
         return None
 
 
-def check_single_fit(exercise: str, name: str, model: Any, epochs: int, steps: int | None, hint: str) -> None:
+#: What to do when a model was trained by more than the ``fit`` its History shows.
+REFIT_HINT = ("Train a freshly built model once: calling fit again (or running its cell a second time) "
+              "continues training the same model, so build it again first.")
+
+
+def check_single_fit(exercise: str, name: str, model: Any, epochs: int, steps: int | None,
+                     hint: str = REFIT_HINT) -> None:
     """Fail when ``model`` took more steps than one run of ``epochs`` x ``steps``: fit ran again on it.
 
     A History only shows its own run, so a training cell run twice still shows the right number

@@ -180,23 +180,3 @@ def check_rate(exercise: str, info: ModelInfo, whose: str, expected: float, hint
         fail(exercise, f"the learning rate of {whose} is not the one the exercise gives.", hint)
 
 
-def check_single_fit(exercise: str, name: str, model: Any, logs: dict, params: dict) -> None:
-    """Fail if the model was trained before the ``fit`` whose History this is (``fit`` run twice,
-    a re-run cell, or a model trained elsewhere and trained again): its optimizer counts every
-    step it ever took, more than this run's epochs times its steps per epoch.
-
-    Example (needs a trained model, so not run):
-        check_single_fit("4.4", "history_baseline", model, logs, params)  # doctest: +SKIP
-    """
-    __tracebackhide__ = True
-    steps = params.get("steps")
-    try:
-        taken = int(np.asarray(model.optimizer.iterations))
-    except (AttributeError, TypeError, ValueError):
-        return
-    if steps is None or taken <= int(steps) * len(logs.get("loss", [])):
-        return
-    fail(exercise, f"the model in {name} had been trained before this fit: its optimizer took "
-                   f"{taken} steps, more than this run's {len(logs['loss'])} epoch(s).",
-         "Train a freshly built model once. Calling fit again (or running its cell a second "
-         "time) continues training the same model; build it again first.")

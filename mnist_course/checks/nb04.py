@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
+from mnist_course.checks._answers import check_single_fit
 from mnist_course.checks._core import (as_fractions, fail, is_number, number, passed, require_attempt,
                                        scalar, summary_for, to_array)
 from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss, check_rate,
-                                        check_reported_accuracy, check_single_fit, check_steps,
+                                        check_reported_accuracy, check_steps,
                                         history_parts, softmax_body, trained_model)
 from mnist_course.checks._model import (ModelInfo, accuracy_key, build_subclassed, call_builder, model_accuracy,
                                         read_model)
@@ -231,7 +232,7 @@ def exercise_4_2(history_small_lr: Any) -> None:
     (x_train, _), (x_test, y_test) = _reference()
     check_epochs("4.2", "the run", logs, mode.epochs(5),
                  "Train for num_epochs = 5 passed through mode.epochs, like the run above.")
-    check_single_fit("4.2", "history_small_lr", model, logs, params)
+    check_single_fit("4.2", "history_small_lr", model, len(logs["loss"]), params.get("steps"))
     check_steps("4.2", "the run", params, math.ceil(len(x_train) / 32),
                 "Keep batch_size = 32 and all the raw training images, like the run above, so "
                 "that only the learning rate differs.")
@@ -523,7 +524,7 @@ def exercise_4_4(history_baseline: Any, x_test_std: Any, test_accuracy_baseline:
     _check_baseline_model(info)
     check_finite("4.4", "the baseline", logs, "Train on the standardised arrays from exercise 4.3.")
     _check_validation_run("4.4", "the run", logs, params, epochs=5)
-    check_single_fit("4.4", "history_baseline", model, logs, params)
+    check_single_fit("4.4", "history_baseline", model, len(logs["loss"]), params.get("steps"))
     _, (_, y_test) = _reference()
     reported = as_accuracy("4.4", "test_accuracy_baseline", test_accuracy_baseline)
     inputs = _test_inputs("4.4", x_test_std, len(y_test))
@@ -592,7 +593,7 @@ def exercise_4_5(history_better: Any, x_test_std: Any, test_accuracy_better: Any
     check_steps("4.5", "the run", params, _validation_split_steps(len(x_train)),
                 "Train like the baseline: batch_size = 32 and validation_split = 0.3 on the whole "
                 "standardised training set, so that only your change differs.")
-    check_single_fit("4.5", "history_better", model, logs, params)
+    check_single_fit("4.5", "history_better", model, len(logs["loss"]), params.get("steps"))
     baseline = as_accuracy("4.5", "test_accuracy_baseline", test_accuracy_baseline)
     reported = as_accuracy("4.5", "test_accuracy_better", test_accuracy_better)
     inputs = _test_inputs("4.5", x_test_std, len(y_test))
@@ -697,7 +698,7 @@ def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[
         check_steps("4.6", f"the run in {name}", params, _validation_split_steps(len(x_train)),
                     "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
                     "training set, for every rate.")
-        check_single_fit("4.6", name, history.model, logs, params)
+        check_single_fit("4.6", name, history.model, len(logs["loss"]), params.get("steps"))
         runs.append((info, logs, params))
     return runs
 
