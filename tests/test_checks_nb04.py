@@ -652,6 +652,14 @@ WRONG_4_6 = {
                       "validation_split=0.3"),
     "five epochs": (lambda r, d: sweep_args(r, histories=[fake(d, mlp(sgd(rate)), epochs=3) for rate in RATES]),
                     "num_epochs = 2"),
+    "untrained models with made-up Histories": (
+        lambda r, d: sweep_args(r, histories=[fake(d, mlp(sgd(rate)), val_accuracy=[0.5, value])
+                                              for rate, value in zip(RATES, val_last(r))]),
+        "does not describe its model"),
+    "each History paired with another run's model": (
+        lambda r, d: sweep_args(r, histories=[fake_history(other.model, history.history, steps(d, 0.3))
+                                              for history, other in zip(r["sweep"], r["sweep"][1:] + r["sweep"][:1])]),
+        "does not describe its model|not trained at"),
     "linear axis": (lambda r, d: sweep_args(r, log=False), "logarithmic"),
     "no labels": (lambda r, d: sweep_args(r, labels=False), "Label both axes"),
     "plot of other values": (lambda r, d: (RATES, r["sweep"], val_last(r), sweep_plot(RATES, val_last(r)[::-1])[1]),

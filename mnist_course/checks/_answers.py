@@ -4,6 +4,7 @@ Small helpers the checks share, so that every notebook judges the same answer th
 
 * :func:`check_single_fit` catches a model trained by more than the one ``fit`` its History
   shows (a training cell run twice), from the optimizer's own step counter;
+* :func:`check_history_fits_model` holds a History to the model it claims to describe;
 * :func:`cross_entropy` measures a model's loss on data itself (to judge a reported loss);
 * :func:`count_mistake` names an accuracy that is a count, or a count divided by the wrong number;
 * :func:`extra_layers` lists layers a network has besides the ones the prompt lists.
@@ -105,3 +106,44 @@ def count_mistake(value: float, right: int, count: int, others: dict[str, int]) 
 def extra_layers(layers: list, allowed: tuple[str, ...] = PLAIN_LAYERS) -> list[str]:
     """The class names of ``layers`` that are not in ``allowed`` (Dropout, BatchNormalization, ...)."""
     return [type(layer).__name__ for layer in layers if type(layer).__name__ not in allowed]
+
+
+#: How far a History's last validation accuracy may be from what its model measures on the same
+#: images: the same weights on the same images differ only by float rounding, which moves a few
+#: borderline images; a History of another run, or made-up numbers, is off by far more.
+HISTORY_TOLERANCE = 0.01
+
+
+def check_history_fits_model(exercise: str, name: str, model: Any, logs: dict,
+                             candidates: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Fail unless the History's last validation accuracy is what ``model`` measures on its
+    validation images (one of ``candidates``, pairs of images and digit labels, e.g. the
+    validation split prepared the ways a correct notebook may prepare it).
+
+    A run whose loss is not finite is left alone (a diverged model's predictions are NaN), and so
+    is a History without validation accuracy (the check asks for it elsewhere).
+
+    Example (needs a trained model, so not run as a doctest):
+
+        check_history_fits_model("4.6", "sweep_histories[0]", model, logs, [(x_val, y_val)])
+    """
+    __tracebackhide__ = True
+    from mnist_course.checks._model import accuracy_key, model_accuracy
+
+    key = accuracy_key(logs, validation=True)
+    losses = np.asarray(logs.get("loss", []), dtype=float)
+    if key is None or not logs.get(key) or model is None or not np.all(np.isfinite(losses)):
+        return
+    reported = float(np.asarray(logs[key][-1], dtype=float))
+    if not np.isfinite(reported):
+        return
+    for images, labels in candidates:
+        try:
+            measured = model_accuracy(model, images, labels)
+        except Exception:  # another input shape: this candidate is not the run's data
+            continue
+        if abs(measured - reported) <= HISTORY_TOLERANCE:
+            return
+    fail(exercise, f"the History in {name} does not describe its model: its last validation accuracy "
+                   f"is not what that model measures on the validation images.",
+         "Keep the History that fit returns for this very model, and leave its numbers as they are.")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course import mode
-from mnist_course.checks._answers import check_single_fit
+from mnist_course.checks._answers import check_history_fits_model, check_single_fit
 from mnist_course.checks._core import (as_fractions, fail, is_number, number, passed, require_attempt,
                                        scalar, summary_for, to_array)
 from mnist_course.checks._keras import (as_accuracy, check_epochs, check_finite, check_loss, check_rate,
@@ -654,6 +654,20 @@ def _shows_sweep(ax, rates: np.ndarray, accuracies: np.ndarray) -> str | None:
     return None
 
 
+def _validation_candidates() -> list[tuple[np.ndarray, np.ndarray]]:
+    """The validation images of ``fit(x_train_std, ..., validation_split=0.3)`` with their digits,
+    standardised the ways Exercise 4.3 accepts: with the training set's one mean and std, or
+    pixel by pixel (blank pixels left at 0)."""
+    (x_train, y_train), _ = _reference()
+    flat = _flat(x_train)
+    start = int(math.floor(len(flat) * (1 - VALIDATION_SPLIT)))   # Keras keeps the last share
+    pixel_means, pixel_stds = flat.mean(axis=0), flat.std(axis=0)
+    per_pixel = (flat[start:] - pixel_means) / np.where(pixel_stds > 0, pixel_stds, 1)
+    whole = (flat[start:] - flat.mean()) / flat.std()
+    labels = y_train[start:]
+    return [(whole.astype(np.float32), labels), (per_pixel.astype(np.float32), labels)]
+
+
 def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[ModelInfo, dict, dict]]:
     """Read every run of the sweep and check it is the notebook's run at its rate."""
     __tracebackhide__ = True
@@ -699,6 +713,7 @@ def _sweep_runs(learning_rates: np.ndarray, sweep_histories: Any) -> list[tuple[
                     "Use batch_size = 32 and validation_split = 0.3 on the whole standardised "
                     "training set, for every rate.")
         check_single_fit("4.6", name, history.model, len(logs["loss"]), params.get("steps"))
+        check_history_fits_model("4.6", name, history.model, logs, _validation_candidates())
         runs.append((info, logs, params))
     return runs
 
