@@ -261,11 +261,13 @@ def grading_costs(graded: dict[str, dict[str, dict[str, float]]], *, machine: st
         ...                                        "peak_memory_mb": 700.0}}},
         ...                       machine="a CPU, 2 cores, 24 GiB", command="make benchmark",
         ...                       date=datetime.date(2026, 12, 3))
-        >>> costs["date"], costs["notebooks"]["01"]["fast"]["cpu_seconds"]
-        ('2026-12-03', 8.0)
+        >>> costs["date"], costs["notebooks"]["01"]["fast"]["cpu_seconds"], costs["notebooks"]["01"]["fast"]["peak_memory_mb"]
+        ('2026-12-03', 8.0, 700)
     """
+    rounded = {number: {mode: {**figures, "peak_memory_mb": round(figures["peak_memory_mb"])}
+                        for mode, figures in modes.items()} for number, modes in graded.items()}
     return {"measured_on": machine, "date": (date or datetime.date.today()).isoformat(),
-            "command": command, "notebooks": graded}
+            "command": command, "notebooks": rounded}
 
 
 def main(argv: list[str] | None = None) -> int:
