@@ -52,6 +52,9 @@ def test_settings_match_the_notebook(reference):
     assert re.search(rf"\bnum_epochs\s*=\s*{reference.epochs}\b", text)
     if reference.validation_split:
         assert re.search(rf"validation_split\s*=\s*{reference.validation_split}\b", text)
+    if reference.optimizer:
+        name, rate = reference.optimizer
+        assert re.search(rf"optimizers\.{name}\(learning_rate={rate}\)", text)
 
 
 def test_tiny_run_writes_json_table_and_plot(tmp_path):

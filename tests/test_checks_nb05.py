@@ -121,7 +121,7 @@ def compiled(model, optimizer, loss="categorical_crossentropy", metrics=("accura
     return model
 
 
-def train(data, model, epochs=10, batch_size=32):
+def train(data, model, epochs=4, batch_size=32):
     from mnist_course import mode
 
     keras.utils.set_random_seed(42)
@@ -144,7 +144,7 @@ def measured(data, history):
 
 
 def sgd():
-    return keras.optimizers.SGD(learning_rate=0.01)
+    return keras.optimizers.SGD(learning_rate=0.05)
 
 
 def adam():
@@ -159,9 +159,9 @@ def runs(data):
             layers.Dropout(0.5), layers.Flatten(), layers.Dense(10, activation="softmax")]), adam(),
             loss=keras.losses.CategoricalCrossentropy(), metrics=[keras.metrics.CategoricalAccuracy()])),
         "deeper": train(data, deeper(api="functional", metrics=[keras.metrics.CategoricalAccuracy()]),
-                        batch_size=64),
+                        epochs=10, batch_size=64),
         "deeper_subclassed": train(data, compiled(SubclassedCNN(filters=(32, 64), deeper_head=True), adam()),
-                                   batch_size=64),
+                                   epochs=10, batch_size=64),
     }
 
 
@@ -378,13 +378,15 @@ WRONG_5_4 = {
     "training accuracies": (lambda r, d: (r["sgd"], r["adam"], r["sgd"].history["accuracy"][-1],
                                           r["adam"].history["categorical_accuracy"][-1]), "test images"),
     "model instead of History": (lambda r, d: (r["sgd"].model, r["adam"], 0.9, 0.9), "fit returns"),
-    "momentum": (lambda r, d: (fake_cnn(d, keras.optimizers.SGD(0.01, momentum=0.9)), r["adam"], 0.5, 0.9), "plain SGD"),
-    "SGD at 0.1": (lambda r, d: (fake_cnn(d, keras.optimizers.SGD(0.1)), r["adam"], 0.5, 0.9), "learning_rate=0.01"),
+    "momentum": (lambda r, d: (fake_cnn(d, keras.optimizers.SGD(0.05, momentum=0.9)), r["adam"], 0.5, 0.9), "plain SGD"),
+    "SGD at 0.1": (lambda r, d: (fake_cnn(d, keras.optimizers.SGD(0.1)), r["adam"], 0.5, 0.9), "learning_rate=0.05"),
+    "SGD at the classic 0.01": (lambda r, d: (fake_cnn(d, keras.optimizers.SGD(0.01)), r["adam"], 0.5, 0.9),
+                                "learning_rate=0.05"),
     "RMSprop instead of Adam": (lambda r, d: (r["sgd"], fake_cnn(d, "rmsprop"), measured(d, r["sgd"]), 0.9),
                                 "keras.optimizers.Adam"),
     "Adam at 0.01": (lambda r, d: (r["sgd"], fake_cnn(d, keras.optimizers.Adam(0.01)), measured(d, r["sgd"]), 0.9),
                      "learning_rate=0.001"),
-    "one epoch": (lambda r, d: (fake_cnn(d, sgd(), epochs=1), r["adam"], 0.5, 0.9), "num_epochs = 10"),
+    "one epoch": (lambda r, d: (fake_cnn(d, sgd(), epochs=1), r["adam"], 0.5, 0.9), "num_epochs = 4"),
     "batch 128": (lambda r, d: (fake_history(compiled(network(), sgd()), {"loss": [1, 1]}, steps(d, 128)),
                                 r["adam"], 0.5, 0.9), "batch_size = 32"),
     "validation split": (lambda r, d: (fake_history(compiled(network(), sgd()), {"loss": [1, 1]},
@@ -521,6 +523,8 @@ CORRECT_5_7 = {
     "with a builder of a subclassed model": lambda r, d: (
         r["deeper_subclassed"], measured(d, r["deeper_subclassed"]),
         lambda: compiled(SubclassedCNN(filters=(32, 64), deeper_head=True), adam())),
+    "the builder alone, not trained (TRAIN_DEEPER = False)": lambda r, d: (
+        None, None, lambda: deeper(api="functional")),
 }
 
 
@@ -636,3 +640,11 @@ def test_variant_counts():
     correct = sum(len(variants) for variants in CORRECT.values())
     wrong = sum(len(variants) for variants in WRONG.values())
     assert correct >= 25 and wrong >= 100, (correct, wrong)
+
+
+def test_an_untrained_deeper_network_passes_on_its_builder_and_says_it_was_not_trained(capsys):
+    """Training 5.7's network is optional (TRAIN_DEEPER): the builder alone is judged until it runs."""
+    check.exercise_5_7(None, None, lambda: deeper(api="functional"))
+    out = capsys.readouterr().out
+    assert out.startswith("✔ Exercise 5.7 passed") and "not trained" in out and "TRAIN_DEEPER = True" in out
+    fails(check.exercise_5_7, None, None, lambda: deeper(second=32), hint="number of filters")

@@ -40,8 +40,12 @@ summary = summary_for(__name__)
 
 #: Full-mode test accuracy bars.
 ADAM_BAR = 0.985
-SGD_BAR = 0.95
+SGD_BAR = 0.975
 DEEPER_BAR = 0.99
+#: The learning rate each optimizer of exercise 5.4 is asked for.
+LEARNING_RATES = {"SGD": 0.05, "Adam": 0.001}
+#: Epochs of each run of exercise 5.4, and of the deeper network when it is trained.
+EPOCHS_5_4, EPOCHS_DEEPER = 4, 10
 #: Fast-mode floors (2 epochs on a 10 % sample).
 FAST_FLOOR = {"sgd": 0.60, "adam": 0.85, "deeper": 0.85}
 
@@ -269,17 +273,17 @@ def _check_deeper(exercise: str, info: ModelInfo) -> None:
 
 
 def _check_optimizer(exercise: str, info: ModelInfo, name: str, expected: str) -> None:
-    """SGD(learning_rate=0.01) without momentum, or Adam(learning_rate=0.001)."""
+    """SGD(learning_rate=0.05) without momentum, or Adam(learning_rate=0.001)."""
     __tracebackhide__ = True
     if info.optimizer != expected.lower():
         fail(exercise, f"{name} was trained with {info.optimizer}, not {expected}.",
              f"Build that model with keras.optimizers.{expected}(...), as the exercise says.")
-    rate = 0.01 if expected == "SGD" else 0.001
+    rate = LEARNING_RATES[expected]
     check_rate(exercise, info, f"the {expected} optimizer of {name}", rate,
                f"Use {expected}(learning_rate={rate:g}).")
     if expected == "SGD" and info.momentum:
         fail(exercise, f"the SGD optimizer of {name} uses momentum.",
-             "Use plain SGD(learning_rate=0.01).")
+             f"Use plain SGD(learning_rate={rate:g}).")
 
 
 def _check_run(exercise: str, name: str, logs: dict, params: dict, num_epochs: int,
@@ -459,12 +463,12 @@ def exercise_5_3(build_cnn: Any) -> None:
 
 def exercise_5_4(history_sgd: Any, history_adam: Any, test_accuracy_sgd: Any,
                  test_accuracy_adam: Any) -> None:
-    """Exercise 5.4: the network of 5.3 trained twice, with SGD(learning_rate=0.01) and with
-    Adam(learning_rate=0.001), batch 32, 10 epochs (SGD) and 4 (Adam), on all training images; each test
+    """Exercise 5.4: the network of 5.3 trained twice, with SGD(learning_rate=0.05) and with
+    Adam(learning_rate=0.001), batch 32, 4 epochs each, on all training images; each test
     accuracy measured.
 
     Reads each model from its History and measures its test accuracy itself. Full mode:
-    Adam at least 98.5 %, SGD at least 95 %. Rejects swapped optimizers, another learning
+    Adam at least 98.5 %, SGD at least 97.5 %. Rejects swapped optimizers, another learning
     rate or momentum, another batch size or a validation split, fewer epochs, accuracies that
     are not their model's test accuracy (training accuracies included).
     """
@@ -481,7 +485,7 @@ def exercise_5_4(history_sgd: Any, history_adam: Any, test_accuracy_sgd: Any,
         _check_cnn("5.4", info)
         check_loss("5.4", info)
         _check_optimizer("5.4", info, label, optimizer)
-        _check_run("5.4", label, logs, params, num_epochs={"SGD": 10, "Adam": 4}[optimizer], batch_size=32)
+        _check_run("5.4", label, logs, params, num_epochs=EPOCHS_5_4, batch_size=32)
         check_single_fit("5.4", label, model, len(logs["loss"]), params.get("steps"))
         name = "test_accuracy_" + optimizer.lower()
         reported = as_accuracy("5.4", name, value)
@@ -609,6 +613,10 @@ def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any, build_deeper_cn
     cross-entropy and accuracy; trained 10 epochs with batch 64, it reaches at least 99.0 %
     in full mode.
 
+    Training it is optional (the notebook's ``TRAIN_DEEPER``): when ``history_deeper`` and
+    ``test_accuracy_deeper`` are both still None, the builder alone is judged and the message
+    says the network was not trained; once trained, the run is judged too.
+
     The builder is judged first, by calling it (when it is passed), so an unusable model fails
     here even when the training cell crashed on it. Accepts Sequential, ``Sequential.add``,
     functional and subclassed models, activations as layers of their own, losses and metrics
@@ -625,6 +633,11 @@ def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any, build_deeper_cn
         _check_deeper("5.7", built_info)
         check_loss("5.7", built_info)
         _check_optimizer("5.7", built_info, "build_deeper_cnn()", "Adam")
+        if history_deeper is None and test_accuracy_deeper is None:
+            passed("5.7", f"build_deeper_cnn() builds the network asked for ({built.count_params():,} "
+                          "parameters). It was not trained: set TRAIN_DEEPER = True in the cell above "
+                          "to see it pass 99 %.")
+            return
     require_attempt("5.7", history_deeper=history_deeper, test_accuracy_deeper=test_accuracy_deeper)
     info, model, logs, params = trained_model("5.7", history_deeper, "history_deeper")
     _check_deeper("5.7", info)
@@ -632,8 +645,8 @@ def exercise_5_7(history_deeper: Any, test_accuracy_deeper: Any, build_deeper_cn
     _check_optimizer("5.7", info, "history_deeper", "Adam")
     check_finite("5.7", "the deeper network", logs,
                  "Train on the scaled images x_train_4d (0..1) with the settings above.")
-    check_epochs("5.7", "the deeper network", logs, mode.epochs(10),
-                 "Train with num_epochs = 10 through mode.epochs(num_epochs).")
+    check_epochs("5.7", "the deeper network", logs, mode.epochs(EPOCHS_DEEPER),
+                 f"Train with num_epochs = {EPOCHS_DEEPER} through mode.epochs(num_epochs).")
     check_single_fit("5.7", "history_deeper", model, len(logs["loss"]), params.get("steps"))
     reported = as_accuracy("5.7", "test_accuracy_deeper", test_accuracy_deeper)
     x_test, y_test = _test_set()

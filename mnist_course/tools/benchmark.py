@@ -69,6 +69,8 @@ class Reference:
     validation_split: float = 0.0
     inputs: str = "scaled"      # "scaled" (x / 255) or "standardised" (training mean and std)
     build_args: dict[str, Any] = field(default_factory=dict)
+    optimizer: tuple[str, float] | None = None   # (class, learning rate) passed to the build function
+    builds: str = ""            # the model cell (model:<builds>) when not model:<name>
     seed: int = 42              # the seed the notebook sets before training this model
     course: bool = True         # False for the baseline, which is not the course's
 
@@ -81,7 +83,9 @@ REFERENCES: tuple[Reference, ...] = (
               validation_split=0.1),
     Reference("normalised_mlp", "04 MLP, standardised, momentum", "04_normalisation.ipynb",
               batch_size=32, epochs=5, validation_split=0.3, inputs="standardised", seed=0),
-    Reference("cnn", "05 CNN (Adam)", "05_cnn.ipynb", batch_size=32, epochs=4),
+    Reference("cnn_sgd", "05 CNN (SGD)", "05_cnn.ipynb", batch_size=32, epochs=4, optimizer=("SGD", 0.05),
+              builds="cnn"),
+    Reference("cnn", "05 CNN (Adam)", "05_cnn.ipynb", batch_size=32, epochs=4, optimizer=("Adam", 0.001)),
     Reference("deeper_cnn", "05 deeper CNN", "05_cnn.ipynb", batch_size=64, epochs=10),
     Reference("fast_cnn", "05 fast CNN", "05_cnn.ipynb", batch_size=128, epochs=6),
     Reference("keras_convnet", "Keras simple convnet (baseline)", None, batch_size=128,
@@ -170,11 +174,17 @@ def build_reference(reference: Reference, steps_per_epoch: int):
     """
     import inspect
 
+    model_cell = reference.builds or reference.name
     if reference.notebook is None:
-        build = globals()[f"build_{reference.name}"]
+        build = globals()[f"build_{model_cell}"]
     else:
-        build = notebook_definitions(reference.notebook, reference.name)[f"build_{reference.name}"]
+        build = notebook_definitions(reference.notebook, model_cell)[f"build_{model_cell}"]
     arguments = dict(reference.build_args)
+    if reference.optimizer is not None:
+        import keras
+
+        name, rate = reference.optimizer
+        arguments["optimizer"] = getattr(keras.optimizers, name)(learning_rate=rate)
     parameters = inspect.signature(build).parameters
     if "steps_per_epoch" in parameters:
         arguments["steps_per_epoch"] = steps_per_epoch
@@ -444,7 +454,7 @@ def _reference(name: str) -> Reference:
 
 
 #: Test accuracy each reference model must reach on the full data (issue 18's bars).
-ACCURACY_BARS = {"logistic_regression": 0.92, "mlp": 0.98, "normalised_mlp": 0.97, "cnn": 0.985,
+ACCURACY_BARS = {"logistic_regression": 0.92, "mlp": 0.98, "normalised_mlp": 0.97, "cnn_sgd": 0.975, "cnn": 0.985,
                  "deeper_cnn": 0.99, "fast_cnn": 0.993}
 #: The fast CNN's time to 99.0 % as a share of the baseline's, at most.
 SPEED_BAR = 0.15
