@@ -76,6 +76,23 @@ def test_tiny_run_writes_json_table_and_plot(tmp_path):
     assert (tmp_path / "benchmark.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_ablation_runs_the_fast_cnn_with_one_ingredient_changed_each(tmp_path):
+    """`--ablation` trains the fast CNN's recipe and one variant per ingredient, nothing else,
+    and tabulates accuracy after each epoch (notebook 05's "Training faster" quotes it)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_course.tools.benchmark", "--ablation", "--limit", "600",
+         "--epochs-scale", "0.34", "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads((tmp_path / "benchmark.json").read_text())
+    assert [model["name"] for model in report["models"]] == [reference.name for reference in benchmark.ABLATION]
+    parameters = {model["name"]: model["parameters"] for model in report["models"]}
+    assert parameters["ablation_filters_32_64"] > parameters["ablation_recipe"] > parameters["ablation_filters_16_32"]
+    assert report["notebooks"] == [], "--ablation runs no notebook"
+    table = (tmp_path / "benchmark.md").read_text()
+    assert "The fast CNN's ingredients" in table
+    assert all(f"| {reference.title} |" in table for reference in benchmark.ABLATION)
+
+
 def test_unknown_model_is_refused():
     result = subprocess.run([sys.executable, "-m", "mnist_course.tools.benchmark", "--only", "nope"],
                             cwd=ROOT, capture_output=True, text=True)
@@ -237,3 +254,30 @@ def test_readme_run_times_come_from_the_benchmark_table():
             assert run_time.strip() == benchmark.run_time_label(*measured[number]), (
                 f"notebook {number}: the README says {run_time.strip()!r}, its benchmark row "
                 f"{measured[number]} (wall, CPU): write run_time_label{measured[number]}")
+
+
+def _header_minutes(text: str) -> tuple[float, float]:
+    """The range of minutes a notebook's "**Run time:**" line claims."""
+    claim = re.search(r"\*\*Run time:\*\* (under a minute|about half a minute|about (\d+(?:\.\d)?) minutes?)", text)
+    assert claim, f"no run time in the notebook's header: {text[:200]!r}"
+    if claim.group(1) == "under a minute":
+        return 0.0, 1.0
+    if claim.group(1) == "about half a minute":
+        return 0.0, 1.0
+    minutes = float(claim.group(2))
+    return minutes - 0.5, minutes + 0.5
+
+
+def test_notebook_headers_state_the_measured_run_time():
+    """Each solution notebook's "Run time" line agrees with the README's benchmark table
+    (the shorter of wall and CPU time, within half a minute)."""
+    section = _readme_section("Benchmark")
+    measured = {number: min(int(wall), int(cpu)) / 60 for number, wall, cpu in re.findall(
+        r"^\| (\d\d) \| (\d+) s \| (\d+) s \| \d+ MB \| [^|]+ \|$", section, re.M)}
+    assert len(measured) == 7, measured
+    for path in sorted(SOLUTIONS.glob("0*.ipynb")):
+        low, high = _header_minutes(nbformat.read(path, as_version=4).cells[0].source)
+        minutes = measured[path.name[:2]]
+        assert low <= minutes <= high, (
+            f"{path.name} says {low + 0.5:g} minutes (give or take half a minute); the benchmark measured "
+            f"{minutes:.1f}")

@@ -27,6 +27,7 @@ Example:
     $ python -m mnist_course.tools.benchmark --notebooks --only 02 --only 03
     $ python -m mnist_course.tools.benchmark --graded --costs mnist_course/export/grading_costs.json
     $ python -m mnist_course.tools.benchmark --models --live  # the live view's overhead
+    $ python -m mnist_course.tools.benchmark --ablation       # the fast CNN's ingredients, one at a time
     $ python -m mnist_course.tools.benchmark --models --epochs-scale 0.2 --limit 6000   # a quick look
 """
 
@@ -73,6 +74,7 @@ class Reference:
     builds: str = ""            # the model cell (model:<builds>) when not model:<name>
     seed: int = 42              # the seed the notebook sets before training this model
     course: bool = True         # False for the baseline, which is not the course's
+    ablation: bool = False      # one ingredient of the fast CNN changed (--ablation), not run by default
 
 
 #: Every model of the course, with its notebook's settings, then the baseline.
@@ -91,6 +93,21 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("keras_convnet", "Keras simple convnet (baseline)", None, batch_size=128,
               epochs=15, validation_split=0.1, course=False),
 )
+
+#: The fast CNN's ingredients one at a time (``--ablation``): its recipe for 3 epochs, then
+#: the same with one thing changed. Notebook 05's "Training faster" quotes this table.
+ABLATION: tuple[Reference, ...] = tuple(
+    Reference(f"ablation_{name}", f"fast CNN, {title}", "05_cnn.ipynb", batch_size=batch, epochs=3,
+              build_args=build_args, builds="fast_cnn", course=False, ablation=True)
+    for name, title, batch, build_args in (
+        ("recipe", "its recipe (24 and 48 filters, decaying rate, batch 128)", 128, {}),
+        ("filters_32_64", "32 and 64 filters", 128, {"filters": (32, 64)}),
+        ("filters_16_32", "16 and 32 filters", 128, {"filters": (16, 32)}),
+        ("constant_0.001", "constant learning rate 0.001", 128,
+         {"peak_learning_rate": 0.001, "decay_per_epoch": 1.0}),
+        ("constant_0.004", "constant learning rate 0.004", 128, {"decay_per_epoch": 1.0}),
+        ("batch_64", "batch 64", 64, {}),
+    ))
 
 
 def build_keras_convnet():
@@ -258,6 +275,7 @@ def run_one(reference: Reference, epochs_scale: float = 1.0, limit: int | None =
         "train_images": len(x_train),
         "training_seconds": round(timer.training_seconds[-1], 2),
         "seconds_per_epoch": round(timer.training_seconds[-1] / epochs, 2),
+        "median_seconds_per_epoch": round(float(np.median(np.diff([0.0, *timer.training_seconds]))), 2),
         "test_accuracy": round(timer.accuracies[-1], 4),
         "accuracy_per_epoch": [round(a, 4) for a in timer.accuracies],
         "seconds_per_epoch_cumulative": [round(s, 2) for s in timer.training_seconds],
@@ -446,10 +464,10 @@ def run_all(names: list[str], output: Path, epochs_scale: float = 1.0, limit: in
 
 
 def _reference(name: str) -> Reference:
-    for reference in REFERENCES:
+    for reference in REFERENCES + ABLATION:
         if reference.name == name:
             return reference
-    known = ", ".join(reference.name for reference in REFERENCES)
+    known = ", ".join(reference.name for reference in REFERENCES + ABLATION)
     raise SystemExit(f"error: no model called {name!r}; known models: {known}")
 
 
@@ -574,9 +592,31 @@ def markdown_table(report: dict[str, Any]) -> str:
         for check in report["bars"]:
             met = {True: "yes", False: "**no**", None: "n/a"}[check["passed"]]
             lines.append(f"| {check['bar']} | {check['measured']} | {met} |")
+    lines += ablation_table([result for result in report["models"] if result["name"].startswith("ablation_")])
     lines += notebook_table(report.get("notebooks") or [], report.get("notebook_mode", "full"))
     lines += graded_table(report.get("graded") or {})
     return "\n".join(lines) + "\n"
+
+
+def ablation_table(results: list[dict[str, Any]]) -> list[str]:
+    """Lines of the table of the fast CNN's ingredients (none when ``--ablation`` did not run).
+
+    Seconds per epoch are the median epoch, which a pause of the machine in one epoch does not move.
+
+    Example:
+        >>> ablation_table([{"title": "fast CNN, batch 64", "median_seconds_per_epoch": 6.0,
+        ...                  "accuracy_per_epoch": [0.987, 0.9896, 0.9903]}])[-1]
+        '| fast CNN, batch 64 | 6.0 | 98.70% · 98.96% · 99.03% |'
+    """
+    if not results:
+        return []
+    lines = ["", "The fast CNN's ingredients, one changed at a time (`--ablation`, 3 epochs each)", "",
+             "| Variant | s/epoch (median) | Test accuracy after each epoch |", "|---|---:|---|"]
+    for result in results:
+        accuracies = " · ".join(f"{accuracy:.2%}" for accuracy in result["accuracy_per_epoch"])
+        seconds = result.get("median_seconds_per_epoch", result["seconds_per_epoch"])
+        lines.append(f"| {result['title']} | {seconds:.1f} | {accuracies} |")
+    return lines
 
 
 def notebook_table(notebooks: list[dict[str, Any]], mode: str = "full") -> list[str]:
@@ -649,7 +689,8 @@ def plot_accuracy_against_time(results: list[dict[str, Any]]):
 
 def _select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[list[str], list[Path], list[Path]]:
     """The models, notebooks and graded notebooks that the command line asks for."""
-    model_names = [reference.name for reference in REFERENCES]
+    model_names = [reference.name for reference in REFERENCES + ABLATION]
+    default_models = [reference.name for reference in (ABLATION if args.ablation else REFERENCES)]
     all_notebooks = timing.solution_notebooks()
     only = args.only or []
     unknown = [name for name in only if name not in model_names
@@ -657,12 +698,13 @@ def _select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[
     if unknown:
         parser.error(f"no model or notebook called {unknown[0]!r}; known models: {', '.join(model_names)}; "
                      f"notebooks: {', '.join(path.name[:2] for path in all_notebooks)} (or their file names)")
-    sections = {"models": args.models, "notebooks": args.notebooks, "graded": args.graded or args.costs is not None}
+    sections = {"models": args.models or args.ablation, "notebooks": args.notebooks,
+                "graded": args.graded or args.costs is not None}
     if not any(sections.values()):
         # No section named: the models and the notebook runs, or what --only names.
         sections["models"] = not only or any(name in model_names for name in only)
         sections["notebooks"] = not only or any(name not in model_names for name in only)
-    names = [name for name in model_names if not only or name in only] if sections["models"] else []
+    names = ([name for name in model_names if name in only] if only else default_models) if sections["models"] else []
     picked = [path for path in all_notebooks if not only or timing.notebook_matches(path, only)]
     if only and not [name for name in only if name not in model_names]:
         picked = all_notebooks  # --only named models only: it filters the models, not the notebooks
@@ -679,6 +721,9 @@ def main(argv: list[str] | None = None) -> int:
                     "and run every solution notebook end to end in full mode, each in a fresh process. "
                     "With none of --models, --notebooks, --graded: the models and the notebooks.")
     parser.add_argument("--models", action="store_true", help="train the reference models")
+    parser.add_argument("--ablation", action="store_true",
+                        help="train the fast CNN for 3 epochs as it is and with each ingredient changed "
+                             "(filters, learning rate, batch), instead of the reference models")
     parser.add_argument("--notebooks", action="store_true",
                         help="run the solution notebooks end to end in a fresh kernel, one after the other")
     parser.add_argument("--graded", action="store_true",
@@ -689,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
                              "export reads mnist_course/export/grading_costs.json")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="only this model or notebook (repeatable); models: "
-                        + ", ".join(reference.name for reference in REFERENCES)
+                        + ", ".join(reference.name for reference in REFERENCES + ABLATION)
                         + "; notebooks by number (02) or name")
     parser.add_argument("--live", action="store_true",
                         help="train the models with callbacks=[plots.live()], the live training view, "
