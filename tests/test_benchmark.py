@@ -71,6 +71,7 @@ def test_tiny_run_writes_json_table_and_plot(tmp_path):
         assert 0.0 <= model["test_accuracy"] <= 1.0 and model["training_seconds"] > 0
         assert model["peak_memory_mb"] > 0
         assert len(model["accuracy_per_epoch"]) == 1
+        assert len(model["cpu_seconds_per_epoch_cumulative"]) == 1 and model["cpu_seconds_per_epoch_cumulative"][0] > 0
     table = (tmp_path / "benchmark.md").read_text()
     assert table.count("\n| ") >= len(names) + 1 and "quick look" in table
     assert (tmp_path / "benchmark.png").read_bytes()[:4] == b"\x89PNG"
