@@ -77,21 +77,27 @@ def test_tiny_run_writes_json_table_and_plot(tmp_path):
     assert (tmp_path / "benchmark.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_ablation_runs_the_fast_cnn_with_one_ingredient_changed_each(tmp_path):
-    """`--ablation` trains the fast CNN's recipe and one variant per ingredient, nothing else,
-    and tabulates accuracy after each epoch (notebook 05's "Training faster" quotes it)."""
+def test_ablation_selects_the_fast_cnn_and_its_variants_only(monkeypatch):
+    seen = _selection(monkeypatch, "--ablation")
+    assert seen["names"] == [reference.name for reference in benchmark.ABLATION]
+    assert seen["notebooks"] == [] and seen["graded"] == []
+    assert all(reference.builds == "fast_cnn" and reference.epochs == 3 for reference in benchmark.ABLATION)
+
+
+def test_ablation_trains_variants_and_tabulates_them(tmp_path):
+    """Two of the variants through the real path (child processes, the notebook's builder with
+    other arguments): the table notebook 05's "Training faster" quotes."""
     result = subprocess.run(
-        [sys.executable, "-m", "mnist_course.tools.benchmark", "--ablation", "--limit", "600",
-         "--epochs-scale", "0.34", "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        [sys.executable, "-m", "mnist_course.tools.benchmark", "--ablation", "--only", "ablation_filters_32_64",
+         "--only", "ablation_one_step_per_call", "--limit", "600", "--epochs-scale", "0.34",
+         "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     report = json.loads((tmp_path / "benchmark.json").read_text())
-    assert [model["name"] for model in report["models"]] == [reference.name for reference in benchmark.ABLATION]
-    parameters = {model["name"]: model["parameters"] for model in report["models"]}
-    assert parameters["ablation_filters_32_64"] > parameters["ablation_recipe"] > parameters["ablation_filters_16_32"]
-    assert report["notebooks"] == [], "--ablation runs no notebook"
+    models = {model["name"]: model for model in report["models"]}
+    assert list(models) == ["ablation_filters_32_64", "ablation_one_step_per_call"]
+    assert models["ablation_filters_32_64"]["parameters"] > models["ablation_one_step_per_call"]["parameters"]
     table = (tmp_path / "benchmark.md").read_text()
-    assert "The fast CNN's ingredients" in table
-    assert all(f"| {reference.title} |" in table for reference in benchmark.ABLATION)
+    assert "The fast CNN's ingredients" in table and "| fast CNN, 32 and 64 filters |" in table
 
 
 def test_unknown_model_is_refused():
