@@ -36,7 +36,7 @@ setup: ## Create .venv, install the course and its test tools, register the Jupy
 	@echo "Setup done. Next: make test (or make lab to start the course)."
 
 test: ## Run every test, and every solution notebook in fast mode (nbval)
-	MNIST_COURSE_FAST=1 $(BIN)/python -m pytest --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(TEST_JOBS) --dist loadfile
+	MNIST_COURSE_FAST=1 $(BIN)/python -m pytest --nbval-cell-timeout=$(CELL_TIMEOUT) -n $(TEST_JOBS) --dist loadfile --durations=15
 
 lab: ## Start JupyterLab on the student notebooks
 	$(BIN)/jupyter lab notebooks/
