@@ -74,7 +74,6 @@ class Reference:
     builds: str = ""            # the model cell (model:<builds>) when not model:<name>
     seed: int = 42              # the seed the notebook sets before training this model
     course: bool = True         # False for the baseline, which is not the course's
-    ablation: bool = False      # one ingredient of the fast CNN changed (--ablation), not run by default
     policy: str = ""            # a Keras dtype policy ("mixed_bfloat16"); default float32
 
 
@@ -99,19 +98,20 @@ REFERENCES: tuple[Reference, ...] = (
 #: the same with one thing changed. Notebook 05's "Training faster" quotes this table.
 ABLATION: tuple[Reference, ...] = tuple(
     Reference(f"ablation_{name}", f"fast CNN, {title}", "05_cnn.ipynb", batch_size=batch, epochs=3,
-              build_args=build_args, builds="fast_cnn", course=False, ablation=True)
-    for name, title, batch, build_args in (
-        ("recipe", "its recipe (24 and 48 filters, decaying rate, batch 128, 32 steps per call)", 128, {}),
-        ("filters_32_64", "32 and 64 filters", 128, {"filters": (32, 64)}),
-        ("filters_16_32", "16 and 32 filters", 128, {"filters": (16, 32)}),
+              build_args=build_args, builds="fast_cnn", course=False, policy=policy)
+    for name, title, batch, build_args, policy in (
+        ("recipe", "its recipe (24 and 48 filters, decaying rate, batch 128, 32 steps per call)", 128, {}, ""),
+        ("filters_32_64", "32 and 64 filters", 128, {"filters": (32, 64)}, ""),
+        ("filters_16_32", "16 and 32 filters", 128, {"filters": (16, 32)}, ""),
         ("constant_0.001", "constant learning rate 0.001", 128,
-         {"peak_learning_rate": 0.001, "decay_per_epoch": 1.0}),
-        ("constant_0.004", "constant learning rate 0.004", 128, {"decay_per_epoch": 1.0}),
-        ("batch_64", "batch 64", 64, {}),
-        ("one_step_per_call", "one step per call (steps_per_execution=1)", 128, {"steps_per_execution": 1}),
-    )) + (Reference("ablation_mixed_bfloat16", "fast CNN, mixed_bfloat16 policy (16-bit arithmetic)", "05_cnn.ipynb",
-                    batch_size=128, epochs=3, builds="fast_cnn", course=False, ablation=True,
-                    policy="mixed_bfloat16"),)
+         {"peak_learning_rate": 0.001, "decay_per_epoch": 1.0}, ""),
+        ("constant_0.004", "constant learning rate 0.004", 128, {"decay_per_epoch": 1.0}, ""),
+        ("batch_64", "batch 64", 64, {}, ""),
+        ("one_step_per_call", "one step per call (steps_per_execution=1)", 128, {"steps_per_execution": 1}, ""),
+        ("mixed_bfloat16", "mixed_bfloat16 policy (16-bit arithmetic)", 128, {}, "mixed_bfloat16"),
+    ))
+#: Every model the benchmark knows by name (``--only``).
+ALL_MODELS: tuple[Reference, ...] = REFERENCES + ABLATION
 
 
 def build_keras_convnet():
@@ -475,10 +475,10 @@ def run_all(names: list[str], output: Path, epochs_scale: float = 1.0, limit: in
 
 
 def _reference(name: str) -> Reference:
-    for reference in REFERENCES + ABLATION:
+    for reference in ALL_MODELS:
         if reference.name == name:
             return reference
-    known = ", ".join(reference.name for reference in REFERENCES + ABLATION)
+    known = ", ".join(reference.name for reference in ALL_MODELS)
     raise SystemExit(f"error: no model called {name!r}; known models: {known}")
 
 
@@ -607,7 +607,8 @@ def markdown_table(report: dict[str, Any]) -> str:
         for check in report["bars"]:
             met = {True: "yes", False: "**no**", None: "n/a"}[check["passed"]]
             lines.append(f"| {check['bar']} | {check['measured']} | {met} |")
-    lines += ablation_table([result for result in report["models"] if result["name"].startswith("ablation_")])
+    variants = {reference.name for reference in ABLATION}
+    lines += ablation_table([result for result in report["models"] if result["name"] in variants])
     lines += notebook_table(report.get("notebooks") or [], report.get("notebook_mode", "full"))
     lines += graded_table(report.get("graded") or {})
     return "\n".join(lines) + "\n"
@@ -709,7 +710,7 @@ def plot_accuracy_against_time(results: list[dict[str, Any]]):
 
 def _select(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[list[str], list[Path], list[Path]]:
     """The models, notebooks and graded notebooks that the command line asks for."""
-    model_names = [reference.name for reference in REFERENCES + ABLATION]
+    model_names = [reference.name for reference in ALL_MODELS]
     default_models = [reference.name for reference in (ABLATION if args.ablation else REFERENCES)]
     all_notebooks = timing.solution_notebooks()
     only = args.only or []
@@ -743,7 +744,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", action="store_true", help="train the reference models")
     parser.add_argument("--ablation", action="store_true",
                         help="train the fast CNN for 3 epochs as it is and with each ingredient changed "
-                             "(filters, learning rate, batch), instead of the reference models")
+                             "(filters, learning rate, batch, steps per call, dtype policy), instead of "
+                             "the reference models")
     parser.add_argument("--notebooks", action="store_true",
                         help="run the solution notebooks end to end in a fresh kernel, one after the other")
     parser.add_argument("--graded", action="store_true",
@@ -754,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
                              "export reads mnist_course/export/grading_costs.json")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="only this model or notebook (repeatable); models: "
-                        + ", ".join(reference.name for reference in REFERENCES + ABLATION)
+                        + ", ".join(reference.name for reference in ALL_MODELS)
                         + "; notebooks by number (02) or name")
     parser.add_argument("--live", action="store_true",
                         help="train the models with callbacks=[plots.live()], the live training view, "
